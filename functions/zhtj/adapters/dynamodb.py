@@ -1,0 +1,414 @@
+"""DynamoDB adapter: the storage design of the whole system, in one module.
+
+Single table (``template.yaml`` → Table), string keys ``pk``/``sk`` and two GSIs:
+
+=================================  ===================  ==========================================
+pk                                 sk                   what / why
+=================================  ===================  ==========================================
+``ORG#{org_id}``                   ``ORG``              an organisation (团组织)
+``MEMBER#{member_id}``             ``MEMBER``           a new member (新发展团员)
+``MEMBER#{member_id}``             ``ARCHIVE#{v:04d}``  one archive version (every version kept)
+``MEMBER#{member_id}``             ``AUDIT#{at}#{n}``   audit entry (who, when, from, to, why)
+``IDCARD#{hmac(id)}``              ``CLAIM``            uniqueness of ID numbers; only a keyed hash,
+                                                        so no ID number appears in any key
+``NUMBER#{member_number}``         ``CLAIM``            uniqueness of member numbers (发展团员编号)
+``QUOTA#{year}#{domain}``          ``ORG#{org_id}``     quota / distributed / used / remaining
+``SEGMENT#{year}#{province}``      ``{first:06d}``      a number segment (号段)
+=================================  ===================  ==========================================
+
+GSIs (both ProjectionType ALL):
+
+* ``gsi1`` — ``CHILDREN#{parent_id}`` / ``{name}``: the children of an organisation
+  (录入操作步骤 §二 管理下级组织), one Query.
+* ``gsi2`` — ``TREE#{root_id}`` / ``ORG#{path_key}`` or ``MEMBER#{branch_path_key}{member_id}``:
+  everything in a subtree with ``begins_with`` on the path (authorization and search by
+  organisation subtree). ``path_key`` ends with "/", so "32/3201/" never matches "32/32010/".
+
+Consistency: a GSI is eventually consistent, so **no uniqueness or bound is ever checked by
+reading an index**. Uniqueness is a conditional put on a claim item whose key *is* the unique
+value (``attribute_not_exists(pk)``); counters are conditional updates (condition
+``remaining >= n``, then ``used += n, remaining -= n``).
+A single-member registration writes member + ID claim + number claim + counter in one
+TransactWriteItems, so a crash leaves all or nothing. Batch imports (which must not pay moto's
+per-item transaction cost, DESIGN.md) claim with conditional puts whose owner is the member id,
+so a retry recognises its own claims (idempotent) and compensates on failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from zhtj.adapters.aws import ClientFactory
+from zhtj.domain.errors import QuotaExceeded
+from zhtj.domain.glossary import Industry, OrgKind
+from zhtj.domain.orgs import Organisation, path_key
+from zhtj.services.errors import Conflict
+
+GSI_CHILDREN = "gsi1"
+GSI_TREE = "gsi2"
+_BATCH_GET_LIMIT = 100
+
+
+def org_key(org_id: str) -> dict[str, str]:
+    return {"pk": f"ORG#{org_id}", "sk": "ORG"}
+
+
+def member_key(member_id: str) -> dict[str, str]:
+    return {"pk": f"MEMBER#{member_id}", "sk": "MEMBER"}
+
+
+def id_claim_key(id_hash: str) -> dict[str, str]:
+    return {"pk": f"IDCARD#{id_hash}", "sk": "CLAIM"}
+
+
+def number_claim_key(member_number: str) -> dict[str, str]:
+    return {"pk": f"NUMBER#{member_number}", "sk": "CLAIM"}
+
+
+def quota_key(year: int, domain: str, org_id: str) -> dict[str, str]:
+    return {"pk": f"QUOTA#{year}#{domain}", "sk": f"ORG#{org_id}"}
+
+
+def hash_resident_id(resident_id: str, secret: bytes) -> str:
+    """Keyed hash of a normalised ID number. A plain SHA-256 of an 18-digit ID with a known
+    structure can be brute-forced; the HMAC key lives outside the table."""
+    return hmac.new(secret, resident_id.encode(), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------- (de)serialisation
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _to_attr(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, list | tuple):
+        return {"L": [_to_attr(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {k: _to_attr(v) for k, v in value.items()}}
+    raise TypeError(f"unsupported attribute type {type(value).__name__}")
+
+
+def _from_attr(attr: Mapping[str, Any]) -> Any:
+    (kind, value), = attr.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        return int(value) if value.lstrip("-").isdigit() else float(value)
+    if kind == "BOOL":
+        return value
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [_from_attr(v) for v in value]
+    if kind == "M":
+        return {k: _from_attr(v) for k, v in value.items()}
+    raise TypeError(f"unsupported attribute kind {kind}")
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _to_attr(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _from_attr(v) for k, v in item.items()}
+
+
+def _org_to_item(org: Organisation) -> dict[str, Any]:
+    root = org.path[0]
+    return to_item(
+        {
+            **org_key(org.org_id),
+            "type": "org",
+            "org_id": org.org_id,
+            "name": org.name,
+            "short_name": org.short_name,
+            "kind": org.kind.value,
+            "industry": org.industry.value if org.industry else None,
+            "parent_id": org.parent_id,
+            "path": list(org.path),
+            "gsi1pk": f"CHILDREN#{org.parent_id}" if org.parent_id else None,
+            "gsi1sk": org.name if org.parent_id else None,
+            "gsi2pk": f"TREE#{root}",
+            "gsi2sk": f"ORG#{path_key(org.path)}",
+        }
+    )
+
+
+def _org_from_item(item: Mapping[str, Any]) -> Organisation:
+    values = from_item(item)
+    return Organisation(
+        org_id=values["org_id"],
+        name=values["name"],
+        short_name=values["short_name"],
+        kind=OrgKind(values["kind"]),
+        parent_id=values.get("parent_id"),
+        path=tuple(values["path"]),
+        industry=Industry(values["industry"]) if values.get("industry") else None,
+    )
+
+
+@dataclass(frozen=True)
+class CounterChange:
+    """Add ``delta`` to ``used`` of one quota item, refusing to pass its ``quota``."""
+
+    year: int
+    domain: str
+    org_id: str
+    delta: int = 1
+
+
+class DynamoStore:
+    """The table. Implements the repositories' ports; created with a ClientFactory so that
+    the boto3 client is made on first use (never at import)."""
+
+    def __init__(self, clients: ClientFactory, table_name: str) -> None:
+        self._clients = clients
+        self.table_name = table_name
+
+    @property
+    def client(self) -> Any:
+        return self._clients.client("dynamodb")
+
+    # ------------------------------------------------------------ organisations
+    def get(self, org_id: str) -> Organisation | None:
+        result = self.client.get_item(TableName=self.table_name, Key=to_item(org_key(org_id)))
+        item = result.get("Item")
+        return _org_from_item(item) if item else None
+
+    def get_many(self, org_ids: Sequence[str]) -> dict[str, Organisation]:
+        found: dict[str, Organisation] = {}
+        unique = list(dict.fromkeys(org_ids))
+        for start in range(0, len(unique), _BATCH_GET_LIMIT):
+            keys = [to_item(org_key(i)) for i in unique[start : start + _BATCH_GET_LIMIT]]
+            request: dict[str, Any] = {self.table_name: {"Keys": keys}}
+            while request:
+                result = self.client.batch_get_item(RequestItems=request)
+                for item in result.get("Responses", {}).get(self.table_name, []):
+                    org = _org_from_item(item)
+                    found[org.org_id] = org
+                request = result.get("UnprocessedKeys") or {}
+        return found
+
+    def children(self, parent_id: str) -> list[Organisation]:
+        return [
+            _org_from_item(item)
+            for item in self._query(
+                IndexName=GSI_CHILDREN,
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues={":pk": _s(f"CHILDREN#{parent_id}")},
+            )
+        ]
+
+    def subtree(self, org: Organisation) -> list[Organisation]:
+        """Every organisation at or under ``org``."""
+        return [
+            _org_from_item(item)
+            for item in self._query(
+                IndexName=GSI_TREE,
+                KeyConditionExpression="gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+                ExpressionAttributeValues={
+                    ":pk": _s(f"TREE#{org.path[0]}"),
+                    ":prefix": _s(f"ORG#{path_key(org.path)}"),
+                },
+            )
+        ]
+
+    def add(self, org: Organisation) -> None:
+        client = self.client
+        try:
+            client.put_item(
+                TableName=self.table_name,
+                Item=_org_to_item(org),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            raise Conflict("org_exists", f"组织“{org.name}”已存在，请勿重复创建", field="name") from None
+
+    def add_many(self, orgs: Iterable[Organisation]) -> int:
+        """Unconditional bulk load (demo data, migrations): BatchWriteItem, 25 at a time."""
+        requests = [{"PutRequest": {"Item": _org_to_item(o)}} for o in orgs]
+        self._batch_write(requests)
+        return len(requests)
+
+    # ------------------------------------------------------------ uniqueness and counters
+    def claim(self, key: Mapping[str, str], owner: str) -> bool:
+        """Claim a unique value for ``owner``. True if the claim is now ``owner``'s (newly or
+        already — a retry of the same owner is idempotent); False if another owner holds it."""
+        client = self.client
+        try:
+            client.put_item(
+                TableName=self.table_name,
+                Item=to_item({**key, "type": "claim", "owner": owner}),
+                ConditionExpression="attribute_not_exists(pk) OR #owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": _s(owner)},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release(self, key: Mapping[str, str], owner: str) -> None:
+        """Undo a claim, only if ``owner`` still holds it (compensation after a failed row)."""
+        client = self.client
+        try:
+            client.delete_item(
+                TableName=self.table_name,
+                Key=to_item(key),
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": _s(owner)},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def claim_owner(self, key: Mapping[str, str]) -> str | None:
+        result = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
+        item = result.get("Item")
+        return str(from_item(item)["owner"]) if item else None
+
+    def set_quota(self, year: int, domain: str, org_id: str, quota: int) -> None:
+        """Set a unit's quota, refusing to go below what is already used or distributed.
+
+        DynamoDB conditions cannot do arithmetic, so the item keeps ``remaining`` (= quota −
+        used) beside ``used``; every change keeps the two in step in one update."""
+        client = self.client
+        try:
+            client.update_item(
+                TableName=self.table_name,
+                Key=to_item(quota_key(year, domain, org_id)),
+                UpdateExpression="SET quota = :q, #type = :t, used = if_not_exists(used, :zero), "
+                "distributed = if_not_exists(distributed, :zero), remaining = :q - if_not_exists(used, :zero)",
+                ConditionExpression="attribute_not_exists(pk) OR (used <= :q AND distributed <= :q)",
+                ExpressionAttributeNames={"#type": "type"},
+                ExpressionAttributeValues=to_item({":q": quota, ":t": "quota", ":zero": 0}),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            raise QuotaExceeded(
+                "quota_below_usage", f"{year}年{domain}名额不能少于已使用或已分配的数量", field="quota"
+            ) from None
+
+    def get_quota(self, year: int, domain: str, org_id: str) -> dict[str, int] | None:
+        result = self.client.get_item(
+            TableName=self.table_name, Key=to_item(quota_key(year, domain, org_id)), ConsistentRead=True
+        )
+        item = result.get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return {k: int(values.get(k, 0)) for k in ("quota", "distributed", "used")}
+
+    def use_quota(self, change: CounterChange) -> None:
+        """``used += delta`` only while ``delta <= remaining`` — atomic under any concurrency.
+        A negative delta gives numbers back (never below zero)."""
+        client = self.client
+        try:
+            client.update_item(**self._use_quota_update(change))
+        except client.exceptions.ConditionalCheckFailedException:
+            raise QuotaExceeded(
+                "quota_exceeded",
+                f"{change.year}年{change.domain}领域的发展团员计划名额已用完，不得超计划发展（通知 三.2）",
+            ) from None
+
+    def _use_quota_update(self, change: CounterChange) -> dict[str, Any]:
+        if change.delta >= 0:
+            condition, values = "remaining >= :d", {":d": change.delta}
+            update = "SET used = used + :d, remaining = remaining - :d"
+        else:
+            condition, values = "used >= :d", {":d": -change.delta}
+            update = "SET used = used - :d, remaining = remaining + :d"
+        return {
+            "TableName": self.table_name,
+            "Key": to_item(quota_key(change.year, change.domain, change.org_id)),
+            "UpdateExpression": update,
+            "ConditionExpression": f"attribute_exists(pk) AND {condition}",
+            "ExpressionAttributeValues": to_item(values),
+        }
+
+    def register_member(
+        self,
+        member: Mapping[str, Any],
+        *,
+        id_hash: str,
+        member_number: str,
+        counters: Sequence[CounterChange],
+        idempotency_token: str | None = None,
+    ) -> None:
+        """Store one new member atomically: the member item, the ID-number claim, the
+        member-number claim and the quota counters, in one TransactWriteItems. Any failed
+        condition cancels everything; the reason says which rule failed."""
+        member_id = str(member["member_id"])
+        puts = [
+            (to_item({**member_key(member_id), "type": "member", **member}), "member"),
+            (to_item({**id_claim_key(id_hash), "type": "claim", "owner": member_id}), "id"),
+            (to_item({**number_claim_key(member_number), "type": "claim", "owner": member_id}), "number"),
+        ]
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+            for item, _ in puts
+        ]
+        items += [{"Update": self._use_quota_update(c)} for c in counters]
+        kinds = [kind for _, kind in puts] + ["quota"] * len(counters)
+        client = self.client
+        kwargs: dict[str, Any] = {"TransactItems": items}
+        if idempotency_token:
+            kwargs["ClientRequestToken"] = idempotency_token[:36]
+        try:
+            client.transact_write_items(**kwargs)
+        except client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            failed = [kinds[i] for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+            raise _registration_error(failed) from None
+
+    def get_member(self, member_id: str) -> dict[str, Any] | None:
+        result = self.client.get_item(TableName=self.table_name, Key=to_item(member_key(member_id)))
+        item = result.get("Item")
+        return from_item(item) if item else None
+
+    # ------------------------------------------------------------ health
+    def check(self) -> dict[str, str]:
+        try:
+            self.client.get_item(TableName=self.table_name, Key=to_item(org_key("__health__")))
+        except Exception as exc:  # report, never raise, from a health probe
+            return {"table": f"error: {type(exc).__name__}"}
+        return {"table": "ok"}
+
+    # ------------------------------------------------------------ helpers
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            result = self.client.query(TableName=self.table_name, **kwargs)
+            items.extend(result.get("Items", []))
+            if "LastEvaluatedKey" not in result:
+                return items
+            kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + 25]}
+            while pending:
+                result = self.client.batch_write_item(RequestItems=pending)
+                pending = result.get("UnprocessedItems") or {}
+
+
+def _registration_error(failed: Sequence[str]) -> Exception:
+    if "member" in failed:
+        return Conflict("member_exists", "该团员已录入，请勿重复提交")
+    if "id" in failed:
+        return Conflict("id_registered", "该身份证号码已在系统中登记，同一身份证号码只能登记一次", field="身份证号码")
+    if "number" in failed:
+        return Conflict("number_used", "该发展团员编号已被使用，每个编号只能使用一次", field="发展团员编号")
+    if "quota" in failed:
+        return QuotaExceeded("quota_exceeded", "发展团员计划名额已用完，不得超计划发展（通知 三.2）")
+    return Conflict("registration_conflict", "登记未完成，请刷新后重试")

@@ -1,0 +1,176 @@
+"""Read an uploaded file as one of the import templates: rows as dicts keyed by canonical
+column names, each with the spreadsheet's own row number (header = row 1).
+
+A file is refused as a whole (``TemplateRefused``, Chinese message) when it cannot be read
+or is not a template — the admin then fixes the file, not rows. Everything row-level is
+left to ``zhtj.imports.validation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from zhtj.domain.errors import DomainError
+from zhtj.imports.definitions import INSTRUCTIONS_SHEET, TEMPLATES, TemplateDefinition
+from zhtj.imports.headers import HeaderMatch, find_header, normalise_header
+from zhtj.readers.spreadsheet import (
+    DEFAULT_LIMITS,
+    HEAD_ROWS,
+    CellValue,
+    ReadLimits,
+    Row,
+    SpreadsheetRefused,
+    read_spreadsheet,
+)
+
+
+class TemplateRefused(DomainError):
+    """The file cannot be imported as a template (unreadable, or not the template)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    row: int  # the spreadsheet's own row number (header = row 1)
+    values: dict[str, CellValue]  # canonical column name → raw cell value (None when empty)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFile:
+    definition: TemplateDefinition
+    format: str  # "xlsx" | "xls" | "csv"
+    sheet_name: str
+    header_row: int
+    rows: list[ImportRow]
+    ignored_headers: tuple[str, ...]  # header cells that are no template column (失败原因, notes)
+
+
+def read_import_file(
+    data: bytes,
+    filename: str = "",
+    *,
+    definitions: Sequence[TemplateDefinition] = tuple(TEMPLATES.values()),
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> ImportFile:
+    """Read ``data`` as whichever of ``definitions`` its header row matches best."""
+    candidates = tuple(definitions)
+    try:
+        sheet = read_spreadsheet(
+            data,
+            filename,
+            select=partial(_looks_like_a_template, candidates),
+            preferred_sheets=[definition.sheet_name for definition in candidates],
+            limits=limits,
+        )
+    except SpreadsheetRefused as refused:
+        raise TemplateRefused(refused.code, refused.message) from None
+    head = sheet.rows[:HEAD_ROWS]
+    matches = [match for definition in candidates if (match := find_header(definition, head)) is not None]
+    if not sheet.selected or not matches:
+        raise TemplateRefused("not_template", _not_a_template_message(candidates, sheet.sheet_name, head))
+    best = min(matches, key=lambda match: (len(match.missing) + len(match.duplicates), -len(match.positions)))
+    if best.duplicates:
+        raise TemplateRefused(
+            "duplicate_columns",
+            f"工作表“{sheet.sheet_name}”第{best.header_row}行表头中“{'”“'.join(best.duplicates)}”出现了不止一次，"
+            "请删除重复的列后再上传",
+        )
+    if best.missing:
+        raise TemplateRefused(
+            "missing_columns",
+            f"工作表“{sheet.sheet_name}”缺少必填列“{'”“'.join(best.missing)}”。"
+            f"请使用最新的“{best.definition.title}”，不要删除或修改表头",
+        )
+    return _rows_of(best, sheet.format, sheet.sheet_name, sheet.rows, sheet.merged)
+
+
+def _looks_like_a_template(
+    definitions: tuple[TemplateDefinition, ...], sheet_name: str, head: Sequence[Row]
+) -> bool:
+    """The sheet selector (module level, so it pickles should the child be spawned)."""
+    if sheet_name == INSTRUCTIONS_SHEET:
+        return False
+    numbered = list(enumerate(head, start=1))
+    return any(find_header(definition, numbered) is not None for definition in definitions)
+
+
+def _rows_of(
+    match: HeaderMatch,
+    file_format: str,
+    sheet_name: str,
+    rows: list[tuple[int, Row]],
+    merged: list[tuple[int, int, int, int]],
+) -> ImportFile:
+    positions = match.positions
+    header_cells = next(cells for number, cells in rows if number == match.header_row)
+    known = set(positions.values())
+    ignored = tuple(
+        str(value).strip() for index, value in enumerate(header_cells) if index not in known and normalise_header(value)
+    )
+    merged_rows = _rows_covered_by_wide_merges(merged, len(header_cells))
+    filled_down = _merged_down(merged, rows, match.header_row)
+    header_text = {name: normalise_header(name) for name in positions}
+    result: list[ImportRow] = []
+    for number, cells in rows:
+        if number <= match.header_row or number in merged_rows:
+            continue
+        values: dict[str, CellValue] = {}
+        for name, index in positions.items():
+            value = cells[index] if index < len(cells) else None
+            if (value is None or value == "") and filled_down:
+                value = filled_down.get((number, index), value)
+            if value == "" or (isinstance(value, str) and not value.strip()):
+                value = None
+            values[name] = value
+        if all(value is None for value in values.values()):
+            continue  # only cells outside the template's columns are filled: not a member
+        if all(normalise_header(values[name]) == text for name, text in header_text.items() if values[name]):
+            continue  # the header repeated (two files pasted one under the other)
+        result.append(ImportRow(number, values))
+    return ImportFile(match.definition, file_format, sheet_name, match.header_row, result, ignored)
+
+
+def _rows_covered_by_wide_merges(merged: list[tuple[int, int, int, int]], width: int) -> set[int]:
+    """Rows that are one merged cell across (most of) the table: section titles such as
+    「一、初三年级」, not members. Narrower merges (one value over two cells) are data."""
+    covered: set[int] = set()
+    for top, left, bottom, right in merged:
+        if right - left + 1 >= max(3, width // 2):
+            covered.update(range(top, min(bottom, top + 10_000) + 1))
+    return covered
+
+
+def _merged_down(
+    merged: list[tuple[int, int, int, int]], rows: list[tuple[int, Row]], header_row: int
+) -> dict[tuple[int, int], CellValue]:
+    """Cells under a vertically merged cell take its value: admins merge 「所在团支部」 over
+    a whole class, and Excel stores the value in the top cell only. Only the merge's first
+    column is filled — its value belongs to that column, not to the ones beside it."""
+    if not merged:
+        return {}
+    by_number = dict(rows)
+    filled: dict[tuple[int, int], CellValue] = {}
+    for top, left, bottom, _right in merged:
+        if bottom <= top or top <= header_row:
+            continue
+        cells = by_number.get(top, [])
+        value = cells[left - 1] if left - 1 < len(cells) else None
+        if value is None or value == "":
+            continue
+        for number in range(top + 1, min(bottom, top + 10_000) + 1):
+            filled[(number, left - 1)] = value
+    return filled
+
+
+def _not_a_template_message(
+    definitions: Sequence[TemplateDefinition], sheet_name: str, head: Sequence[tuple[int, Row]]
+) -> str:
+    titles = "或".join(f"“{definition.title}”" for definition in definitions)
+    first = next((cells for _, cells in head), [])
+    shown = "、".join(str(value).strip() for value in first[:6] if str(value or "").strip())
+    found = f"，工作表“{sheet_name}”的第一行是“{shown}”" if shown else f"，工作表“{sheet_name}”是空的"
+    expected = "、".join(definitions[0].column_names[:4]) if definitions else ""
+    return (
+        f"这不是导入模板{found}。请下载{titles}，在第1行表头（{expected}……）下逐行填写后再上传"
+    )

@@ -1,0 +1,336 @@
+"""Offline validation of imported rows: everything that can be decided from the file alone.
+
+录入操作步骤 §三.4–5: the system answers 「成功导入 xx 位团员，xx 位团员导入失败」 and hands
+back the failed rows with their reasons — so every failure here names the row (the
+spreadsheet's own row number) and the column, in Chinese, specific enough to act on.
+
+Rules that need stored state — number segments, uniqueness across the whole system, quota,
+whether the branch lies in the admin's subtree, the branch's industry (domain, notice §二.5)
+— belong to the import service. It appends its findings to the same ``RowResult``::
+
+    result.add(column, code, reason)     # or result.errors.append(row_error(...))
+
+``values`` hold canonical text the domain parsers accept as is (the ID number upper-case,
+the join month as ``YYYY-MM``, choices in their canonical spelling).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+from zhtj.domain.errors import DomainError
+from zhtj.domain.ids import ResidentId, parse_resident_id
+from zhtj.domain.members import check_admission_age, check_gender_matches, check_join_month_not_future
+from zhtj.domain.numbers import check_number_join_year, parse_member_number
+from zhtj.domain.orgs import NAME_MAX_LENGTH, SHORT_NAME_MAX_LENGTH
+from zhtj.imports import definitions as d
+from zhtj.imports.cells import (
+    CellProblem,
+    clean_text,
+    digits_text,
+    format_year_month,
+    parse_year_month,
+    resident_id_text,
+)
+from zhtj.imports.definitions import Column, TemplateDefinition
+from zhtj.imports.reading import ImportRow
+from zhtj.readers.spreadsheet import CellValue
+
+PERSON_NAME_MAX_LENGTH: Final = 30
+REMARKS_MAX_LENGTH: Final = 200
+_MOBILE: Final = re.compile(r"1[3-9]\d{9}")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    column: str  # canonical column name ("" when the error concerns the whole row)
+    code: str  # stable snake_case (DomainError codes where a domain rule decided)
+    message: str  # Chinese, names the row and the column
+
+    def to_dict(self) -> dict[str, str]:
+        return {"column": self.column, "code": self.code, "message": self.message}
+
+
+def row_error(row: int, column: str, code: str, reason: str) -> RowError:
+    """The one place messages get their 「第N行“列”：」 prefix."""
+    where = f"第{row}行“{column}”" if column else f"第{row}行"
+    return RowError(column, code, f"{where}：{reason}")
+
+
+@dataclass(slots=True)
+class RowResult:
+    row: int  # the spreadsheet's own row number (header = row 1)
+    values: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, column: str, code: str, reason: str) -> None:
+        self.errors.append(row_error(self.row, column, code, reason))
+
+    def add_domain_error(self, column: str, error: DomainError) -> None:
+        self.add(column, error.code, error.message)
+
+    def failed_columns(self) -> set[str]:
+        return {error.column for error in self.errors}
+
+    def to_dict(self) -> dict[str, object]:
+        return {"row": self.row, "errors": [error.to_dict() for error in self.errors]}
+
+
+# --- helpers shared by both templates ---------------------------------------------------
+
+
+def _comparable(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+_CHOICE_TABLES: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _choice_table(definition: TemplateDefinition, column: Column) -> dict[str, str]:
+    key = (definition.key, column.name)
+    table = _CHOICE_TABLES.get(key)
+    if table is None:
+        table = {_comparable(alias): choice for alias, choice in column.choice_aliases}
+        table.update({_comparable(choice): choice for choice in column.choices})
+        _CHOICE_TABLES[key] = table
+    return table
+
+
+class _Row:
+    """Collects one row's canonical values and errors while the checks run."""
+
+    def __init__(self, definition: TemplateDefinition, source: ImportRow) -> None:
+        self.definition = definition
+        self.raw = source.values
+        self.result = RowResult(source.row, {name: clean_text(value) for name, value in source.values.items()})
+
+    def text(self, name: str) -> str:
+        return self.result.values.get(name, "")
+
+    def fail(self, name: str, code: str, reason: str) -> None:
+        self.result.add(name, code, reason)
+
+    def required(self, name: str) -> str | None:
+        """The column's text, or None after recording 「不能为空」."""
+        text = self.text(name)
+        if not text:
+            self.fail(name, "required", "必填项，不能为空")
+            return None
+        return text
+
+    def optional(self, name: str) -> str | None:
+        return self.text(name) or None
+
+    def choice(self, name: str, *, required: bool) -> str | None:
+        text = self.required(name) if required else self.optional(name)
+        if text is None:
+            return None
+        column = self.definition.column(name)
+        found = _choice_table(self.definition, column).get(_comparable(text))
+        if found is None:
+            shown = "、".join(column.choices) if len(column.choices) <= 12 else "下拉选项"
+            self.fail(name, "not_a_choice", f"“{text}”不是可选的值，请从{shown}中选择")
+            return None
+        self.result.values[name] = found
+        return found
+
+    def length(self, name: str, limit: int) -> None:
+        text = self.text(name)
+        if len(text) > limit:
+            self.fail(name, "too_long", f"不能超过{limit}个字，当前为{len(text)}个字")
+
+    def person_name(self, name: str, *, required: bool) -> None:
+        text = self.required(name) if required else self.optional(name)
+        if text is None:
+            return
+        if len(text) > PERSON_NAME_MAX_LENGTH:
+            self.fail(name, "too_long", f"不能超过{PERSON_NAME_MAX_LENGTH}个字")
+        elif any(character.isdigit() for character in text):
+            self.fail(name, "name_digits", f"“{text}”中含有数字，请填写与身份证一致的姓名")
+
+    def resident_id(self, name: str, today: date, *, required: bool) -> ResidentId | None:
+        value = self.raw.get(name)
+        try:
+            text = resident_id_text(value, column=name)
+        except CellProblem as problem:
+            self.result.values[name] = _as_excel_shows(value)
+            self.fail(name, "id_not_text", problem.reason)
+            return None
+        self.result.values[name] = text
+        if not text:
+            if required:
+                self.fail(name, "required", "必填项，不能为空")
+            return None
+        try:
+            resident = parse_resident_id(text, today)
+        except DomainError as error:
+            self.fail(name, error.code, error.message)
+            return None
+        self.result.values[name] = resident.number
+        return resident
+
+    def mobile(self, name: str, *, required: bool) -> None:
+        value = self.raw.get(name)
+        try:
+            text = digits_text(value, column=name)
+        except CellProblem as problem:
+            self.result.values[name] = _as_excel_shows(value)
+            self.fail(name, problem.code, problem.reason)
+            return
+        text = text.replace("-", "")
+        if text.startswith("+86"):
+            text = text[3:]
+        elif len(text) == 13 and text.startswith("86"):
+            text = text[2:]
+        self.result.values[name] = text
+        if not text:
+            if required:
+                self.fail(name, "required", "必填项，不能为空")
+            return
+        if not _MOBILE.fullmatch(text):
+            self.fail(name, "mobile_format", f"“{text}”不是有效的11位手机号码")
+
+
+def _as_excel_shows(value: CellValue) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}".replace("e+", "E+")
+    return clean_text(value)
+
+
+def _flag_duplicates(results: Sequence[RowResult], column: str, rule: str) -> None:
+    """Every row of a repeated value gets an error naming the other rows (in-file only:
+    uniqueness across the system is the import service's check)."""
+    rows_by_value: dict[str, list[RowResult]] = defaultdict(list)
+    for result in results:
+        value = result.values.get(column, "")
+        if value and column not in result.failed_columns():
+            rows_by_value[value].append(result)
+    for group in rows_by_value.values():
+        if len(group) < 2:
+            continue
+        for result in group:
+            others = "、".join(f"第{other.row}行" for other in group if other is not result)
+            result.add(column, "duplicate_in_file", f"与{others}重复，{rule}")
+
+
+# --- 团员 (录入操作步骤 §三) -------------------------------------------------------------
+
+
+def _validate_member(row: _Row, today: date) -> None:
+    row.person_name(d.NAME, required=True)
+    resident = row.resident_id(d.RESIDENT_ID, today, required=True)
+    gender = row.choice(d.GENDER, required=True)
+    if resident is not None and gender is not None:
+        try:
+            check_gender_matches(resident, gender)
+        except DomainError as error:
+            row.fail(d.GENDER, error.code, error.message)
+    row.choice(d.ETHNICITY, required=True)
+    row.choice(d.POLITICAL_STATUS, required=True)
+
+    join: tuple[int, int] | None = None
+    if row.raw.get(d.JOIN_MONTH) is None:
+        row.fail(d.JOIN_MONTH, "required", "必填项，不能为空")
+    else:
+        try:
+            join = parse_year_month(row.raw[d.JOIN_MONTH])
+        except CellProblem as problem:
+            row.fail(d.JOIN_MONTH, problem.code, problem.reason)
+    if join is not None:
+        row.result.values[d.JOIN_MONTH] = format_year_month(*join)
+        try:
+            check_join_month_not_future(*join, today)
+            if resident is not None:
+                # Notice §三.1 and 团章: 年满14周岁方可入团.
+                check_admission_age(resident.birth_date, *join)
+        except DomainError as error:
+            row.fail(d.JOIN_MONTH, error.code, error.message)
+
+    number_value = row.raw.get(d.MEMBER_NUMBER)
+    try:
+        number_text = digits_text(number_value, column=d.MEMBER_NUMBER)
+    except CellProblem as problem:
+        row.result.values[d.MEMBER_NUMBER] = _as_excel_shows(number_value)
+        row.fail(d.MEMBER_NUMBER, problem.code, problem.reason)
+    else:
+        row.result.values[d.MEMBER_NUMBER] = number_text
+        if not number_text:
+            row.fail(d.MEMBER_NUMBER, "required", "必填项，不能为空")
+        else:
+            try:
+                number = parse_member_number(number_text)
+                row.result.values[d.MEMBER_NUMBER] = number.text
+                if join is not None:
+                    check_number_join_year(number, join[0])
+            except DomainError as error:
+                row.fail(d.MEMBER_NUMBER, error.code, error.message)
+
+    row.choice(d.STUDY_STATUS, required=False)
+    row.choice(d.EDUCATION, required=True)
+    row.mobile(d.MOBILE, required=True)
+    row.length(d.BRANCH, NAME_MAX_LENGTH)
+    row.length(d.REMARKS, REMARKS_MAX_LENGTH)
+
+
+def _member_duplicates(results: Sequence[RowResult]) -> None:
+    _flag_duplicates(results, d.RESIDENT_ID, "同一文件中每名团员只能出现一次")
+    _flag_duplicates(results, d.MEMBER_NUMBER, "每个发展团员编号只能用于一名团员")
+
+
+# --- 下级组织 (录入操作步骤 §二) -------------------------------------------------------
+
+
+def _validate_branch(row: _Row, today: date) -> None:
+    kind = row.choice(d.ORG_KIND, required=True)
+    if row.required(d.SHORT_NAME):
+        row.length(d.SHORT_NAME, SHORT_NAME_MAX_LENGTH)
+    full_name = row.required(d.FULL_NAME)
+    if full_name:
+        row.length(d.FULL_NAME, NAME_MAX_LENGTH)
+    # Q&A §5.8: a 团支部's 行业类别 decides its members' domain, so it cannot be left out.
+    industry = row.choice(d.INDUSTRY, required=False)
+    if kind == "团支部" and industry is None and not row.text(d.INDUSTRY):
+        row.fail(d.INDUSTRY, "industry_required", "组织类别为团支部时必填，它决定团员所属领域且创建后不可修改")
+    parent = row.optional(d.PARENT_NAME)
+    if parent:
+        row.length(d.PARENT_NAME, NAME_MAX_LENGTH)
+        if full_name and _comparable(parent) == _comparable(full_name):
+            row.fail(d.PARENT_NAME, "parent_is_self", "上级组织不能是本组织自己")
+    row.person_name(d.SECRETARY_NAME, required=False)
+    row.resident_id(d.SECRETARY_ID, today, required=False)
+    row.mobile(d.SECRETARY_MOBILE, required=False)
+    if not row.text(d.SECRETARY_NAME) and (row.text(d.SECRETARY_ID) or row.text(d.SECRETARY_MOBILE)):
+        row.fail(d.SECRETARY_NAME, "required", "填写了书记身份证号码或手机号码时，书记姓名必填")
+    row.length(d.REMARKS, REMARKS_MAX_LENGTH)
+
+
+def _branch_duplicates(results: Sequence[RowResult]) -> None:
+    _flag_duplicates(results, d.FULL_NAME, "同一文件中组织全称不能重复")
+
+
+_VALIDATORS: Final[dict[str, tuple[Callable[[_Row, date], None], Callable[[Sequence[RowResult]], None]]]] = {
+    d.MEMBER_TEMPLATE.key: (_validate_member, _member_duplicates),
+    d.BRANCH_TEMPLATE.key: (_validate_branch, _branch_duplicates),
+}
+
+
+def validate_rows(definition: TemplateDefinition, rows: Iterable[ImportRow], today: date) -> list[RowResult]:
+    """Check every row of a read template offline; results in file order, one per row."""
+    validate_one, flag_duplicates = _VALIDATORS[definition.key]
+    results: list[RowResult] = []
+    for source in rows:
+        row = _Row(definition, source)
+        validate_one(row, today)
+        results.append(row.result)
+    flag_duplicates(results)
+    return results

@@ -1,0 +1,184 @@
+"""The whole system on one machine: embedded AWS (moto server on loopback), the resources of
+template.yaml, demo data, the built site + API + outbox on one port, and the SQS pumps."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.local.demo import DEMO_PASSWORD, DemoAccount, load_demo
+from infra.local.front import Front, JwtAuthorizer
+from infra.local.pump import SqsPump
+from infra.local.resources import LocalResources, create_resources
+from infra.local.template import REPO_ROOT, api_routes, load_template, queue_triggers
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build_site(site_dir: Path) -> None:
+    subprocess.run(  # noqa: S603 - fixed argv, our own mkdocs
+        [sys.executable, "-m", "mkdocs", "build", "--quiet", "--strict", "-f", str(REPO_ROOT / "mkdocs.yml"),
+         "-d", str(site_dir)],
+        check=True, cwd=REPO_ROOT,
+    )
+
+
+def ses_outbox() -> list[dict[str, Any]]:
+    """Mail captured by the embedded SES (same process), oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    messages: list[dict[str, Any]] = []
+    for region in ("us-east-1",):
+        for message in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages:
+            entry: dict[str, Any] = {"id": message.id, "source": message.source}
+            if hasattr(message, "raw_data"):
+                entry.update(subject="", body=message.raw_data, to=list(message.destinations))
+            elif hasattr(message, "template"):
+                entry.update(subject=f"[template {message.template}]", body=message.template_data,
+                             to=list(message.destinations.get("ToAddresses", [])))
+            else:
+                entry.update(subject=message.subject, body=message.body,
+                             to=list(message.destinations.get("ToAddresses", [])))
+            messages.append(entry)
+    return messages
+
+
+@dataclass
+class LocalStack:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    aws_port: int = 0
+    site_dir: Path = REPO_ROOT / "build" / "site"
+    build: bool = True
+    demo: bool = True
+    retry_delay_s: int = 1
+    resources: LocalResources | None = None
+    accounts: list[DemoAccount] = field(default_factory=list)
+    _moto: Any = None
+    _front: Front | None = None
+    _pumps: list[SqsPump] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    def start(self) -> LocalStack:
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        os.environ.update(LOCAL_CREDENTIALS)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request lines
+        self.aws_port = self.aws_port or free_port()
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        self._moto.start()
+        session = boto3.session.Session()
+        template = load_template()
+        self.resources = create_resources(
+            session, endpoint_url=self.aws_url, template=template,
+            parameters={"Stage": "local", "SiteOrigin": self.url, "SenderEmail": "no-reply@zhtj.local"},
+        )
+        environment = {**self.resources.environment, "ZHTJ_AWS_ENDPOINT_URL": self.aws_url}
+        os.environ.update(environment)
+
+        from zhtj import bootstrap
+
+        bootstrap.reset()
+        container = bootstrap.container()
+        if self.demo:
+            _, self.accounts = load_demo(container.store, container.identity)
+        if self.build:
+            build_site(self.site_dir)
+
+        pool_id = self.resources.physical("UserPool")
+        self._front = Front(
+            site_dir=self.site_dir,
+            routes=api_routes(template),
+            authorizer=JwtAuthorizer(
+                issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}",
+                audience=self.resources.physical("UserPoolClient"),
+                jwks_url=f"{self.aws_url}/{pool_id}/.well-known/jwks.json",
+            ),
+            outbox=ses_outbox,
+        )
+        self.port = self._front.start(self.host, self.port)
+        sqs = session.client("sqs", endpoint_url=self.aws_url)
+        for trigger in queue_triggers(template):
+            pump = SqsPump(
+                sqs, trigger,
+                queue_url=self.resources.physical(trigger.queue_resource),
+                queue_arn=self.resources.attribute(trigger.queue_resource, "Arn"),
+                retry_delay_s=self.retry_delay_s,
+            )
+            pump.start()
+            self._pumps.append(pump)
+        return self
+
+    def stop(self) -> None:
+        for pump in self._pumps:
+            pump.stop()
+        if self._front:
+            self._front.stop()
+        if self._moto:
+            self._moto.stop()
+
+    def summary(self) -> str:
+        assert self.resources is not None
+        r = self.resources
+        lines = [
+            "zhtj 本地环境已启动（按 Ctrl-C 停止）",
+            f"  网站与控制台   {self.url}/",
+            f"  API           {self.url}/api/health",
+            f"  本地发件箱     {self.url}/outbox/",
+            f"  内嵌 AWS       {self.aws_url}  (moto server)",
+            f"  DynamoDB 表    {r.physical('Table')}",
+            f"  S3 桶          {r.physical('ArchiveBucket')}",
+            f"  上传队列/死信  {r.attribute('UploadQueue', 'QueueName')} / "
+            f"{r.attribute('UploadDeadLetterQueue', 'QueueName')}",
+            f"  用户池         {r.physical('UserPool')}",
+        ]
+        if self.accounts:
+            lines.append(f"  演示账号（密码均为 {DEMO_PASSWORD}）：")
+            lines += [f"    {a.username:<10} {a.description}" for a in self.accounts]
+        return "\n".join(lines)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run_forever(stack: LocalStack) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly on SIGTERM as on Ctrl-C
+    stack.start()
+    print(stack.summary(), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\n正在停止……", flush=True)
+    finally:
+        stack.stop()
+    return 0

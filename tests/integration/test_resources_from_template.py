@@ -1,0 +1,67 @@
+"""The local stack's resources are the template's resources (one source of truth)."""
+
+from __future__ import annotations
+
+import json
+
+from infra.local.resources import LocalResources
+from infra.local.template import load_template, resources_of_type
+from tests.integration.conftest import client
+
+
+def test_table_matches_template(aws: LocalResources) -> None:
+    spec = resources_of_type(load_template(), "AWS::DynamoDB::Table")["Table"]["Properties"]
+    ddb = client("dynamodb")
+    table = ddb.describe_table(TableName=aws.physical("Table"))["Table"]
+    assert table["KeySchema"] == spec["KeySchema"]
+    assert sorted(i["IndexName"] for i in table["GlobalSecondaryIndexes"]) == sorted(
+        i["IndexName"] for i in spec["GlobalSecondaryIndexes"])
+    for index in table["GlobalSecondaryIndexes"]:
+        declared = next(i for i in spec["GlobalSecondaryIndexes"] if i["IndexName"] == index["IndexName"])
+        assert index["KeySchema"] == declared["KeySchema"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    backups = ddb.describe_continuous_backups(TableName=aws.physical("Table"))
+    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+        "PointInTimeRecoveryStatus"] == "ENABLED"
+    ttl = ddb.describe_time_to_live(TableName=aws.physical("Table"))["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at"
+
+
+def test_bucket_is_versioned_encrypted_private_and_notifies_the_queue(aws: LocalResources) -> None:
+    s3 = client("s3")
+    bucket = aws.physical("ArchiveBucket")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert "POST" in cors[0]["AllowedMethods"]
+    notification = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"][0]
+    assert notification["QueueArn"] == aws.attribute("UploadQueue", "Arn")
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_queue_redrives_to_the_dead_letter_queue(aws: LocalResources) -> None:
+    sqs = client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=aws.physical("UploadQueue"), AttributeNames=["All"])[
+        "Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == aws.attribute("UploadDeadLetterQueue", "Arn")
+    assert int(redrive["maxReceiveCount"]) == 5
+    assert json.loads(attributes["Policy"])["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
+
+
+def test_user_pool_carries_the_organisation_binding(aws: LocalResources) -> None:
+    pool = client("cognito-idp").describe_user_pool(UserPoolId=aws.physical("UserPool"))["UserPool"]
+    names = {a["Name"] for a in pool["SchemaAttributes"]}
+    assert {"custom:org_id", "custom:role"} <= names
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+def test_function_environment_comes_from_template_globals(aws: LocalResources) -> None:
+    env = aws.environment
+    assert env["ZHTJ_TABLE_NAME"] == aws.physical("Table")
+    assert env["ZHTJ_ARCHIVE_BUCKET"] == aws.physical("ArchiveBucket")
+    assert env["ZHTJ_USER_POOL_CLIENT_ID"] == aws.physical("UserPoolClient")
