@@ -13,7 +13,9 @@ Two jobs:
      given the file is also listed on the 下载 page, wherever that page contains
      :data:`DOWNLOADS_MARKER`.
 
-   Generators run once per build, in the order listed, in ``on_files``. ``<repo>`` and
+   A new page must also be added to ``nav`` in mkdocs.yml (the build warns about pages left
+   out of the nav, and ``--strict`` turns that into an error); a replaced placeholder keeps
+   its nav entry. Generators run once per build, in the order listed, in ``on_files``. ``<repo>`` and
    ``<repo>/functions`` are put on ``sys.path`` first, so ``zhtj.*`` and ``infra.*`` import.
    A generator receives :class:`SiteContent` and never imports this module (MkDocs loads
    hooks by file path, so an ``import infra.mkdocs_hooks`` would be a second, separate copy).
@@ -210,9 +212,7 @@ def render_downloads(site: SiteContent | None, page_uri: str) -> str:
     rows = ["| 文件 | 说明 | 大小 |", "|---|---|---|"]
     for f in sorted(downloads, key=lambda d: d.uri):
         link = posixpath.relpath(f.uri, base)
-        rows.append(
-            f"| [{_cell(f.title or f.uri)}]({link}) | {_cell(f.description)} | {_size(len(f.content))} |"
-        )
+        rows.append(f"| [{_cell(f.title or f.uri)}]({link}) | {_cell(f.description)} | {_size(len(f.content))} |")
     return "\n".join(rows) + "\n"
 
 

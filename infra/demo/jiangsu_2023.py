@@ -32,17 +32,16 @@ from zhtj.domain.allocation import (
     InvalidAllocationInput,
     ProvincePlan,
     UnitFigures,
-    allocate,
-    applicable_fields,
     split_unit_quota,
 )
 from zhtj.domain.glossary import Domain
+from zhtj.services.allocation_table import ILLUSTRATIVE_FOOTNOTE, AllocationInput, input_to_dict
 
 DEMO_YEAR: Final = 2023
 DEMO_SEED: Final = 20230314  # the notice's date; any fixed seed would do
 PROVINCE_CODE: Final = "32"
 PROVINCE_NAME: Final = "江苏省"
-DEMO_FOOTNOTE: Final = "本表为演示数据，仅作示意，非官方附件1"
+DEMO_FOOTNOTE: Final = ILLUSTRATIVE_FOOTNOTE  # 本表为演示数据，仅作示意，非官方附件1
 
 # Notice §二: 18.2万 in total. The split is DESIGN's suggestion (the notice gives only the
 # change on 2022: 初中 +2,000, 高中 +12,000, 中职 −3,000, 本科 +800, 高职 +6,200, 社会 −1,000).
@@ -195,30 +194,23 @@ def demo_county_units(city_code: str, year: int = DEMO_YEAR) -> tuple[UnitFigure
 
 
 def demo_allocation(year: int = DEMO_YEAR) -> Allocation:
-    return allocate(demo_plan(year), demo_units(year), illustrative=True)
+    return demo_input(year).allocate()
 
 
-def demo_county_allocation(
-    city_code: str, year: int = DEMO_YEAR, allocation: Allocation | None = None
-) -> Allocation:
+def demo_county_allocation(city_code: str, year: int = DEMO_YEAR, allocation: Allocation | None = None) -> Allocation:
     province = allocation if allocation is not None else demo_allocation(year)
     return split_unit_quota(province, city_code, demo_county_units(city_code, year))
 
 
-def demo_input(year: int = DEMO_YEAR) -> dict[str, object]:
-    """The province-level demo data in the JSON input format (``zhtj allocate --help``)."""
-    plan = demo_plan(year)
-    return {
-        "format": "zhtj-allocation-input/1",
-        "illustrative": True,
-        "note": DEMO_FOOTNOTE,
-        "year": plan.year,
-        "province_code": plan.province_code,
-        "province_name": plan.province_name,
-        "plan": {domain.value: plan.quotas[domain] for domain in Domain},
-        "plan_total": PLAN_2023_TOTAL,
-        "units": [_unit_dict(unit) for unit in demo_units(year)],
-    }
+def demo_input(year: int = DEMO_YEAR) -> AllocationInput:
+    """The province-level demo data, as the CLI reads an input file."""
+    return AllocationInput(demo_plan(year), demo_units(year), illustrative=True)
+
+
+def demo_input_dict(year: int = DEMO_YEAR) -> dict[str, object]:
+    """The province-level demo data in the JSON input format (``zhtj allocate --help``);
+    every unit carries ``illustrative: true``."""
+    return input_to_dict(demo_input(year), note=DEMO_FOOTNOTE)
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -263,9 +255,7 @@ def _generated() -> tuple[dict[str, UnitFigures], tuple[UnitFigures, ...]]:
         for city in CITIES
         for county in city.counties
     }
-    provincial = tuple(
-        UnitFigures(unit.unit_id, unit.name, _figures(raw[unit.unit_id])) for unit in PROVINCIAL_UNITS
-    )
+    provincial = tuple(UnitFigures(unit.unit_id, unit.name, _figures(raw[unit.unit_id])) for unit in PROVINCIAL_UNITS)
     return counties, provincial
 
 
@@ -300,13 +290,9 @@ def _county_raw(rng: random.Random, scale: float, city: City, central: bool) -> 
     youth = around(scale * 7_500, 0.3)
     figures[Domain.SECONDARY_VOCATIONAL] = {"youth": youth, "members": round(youth * rng.uniform(0.09, 0.16))}
     if central:
-        figures[Domain.HIGHER_VOCATIONAL] = _university_raw(
-            rng, around(city.size_index * 2_500, 0.4), (0.18, 0.45)
-        )
+        figures[Domain.HIGHER_VOCATIONAL] = _university_raw(rng, around(city.size_index * 2_500, 0.4), (0.18, 0.45))
         if city.code in _CITIES_WITH_UNDERGRADUATE:
-            figures[Domain.UNDERGRADUATE] = _university_raw(
-                rng, around(city.size_index * 1_500, 0.4), (0.45, 0.65)
-            )
+            figures[Domain.UNDERGRADUATE] = _university_raw(rng, around(city.size_index * 1_500, 0.4), (0.45, 0.65))
     # 社会: members at the end of 2022 and organisations (the density measure of §二.5).
     members = around(scale * 3_000, 0.3)
     figures[Domain.SOCIAL] = {
@@ -386,17 +372,3 @@ def _sum_figures(parts: Iterable[Mapping[Domain, DomainFigures]]) -> dict[Domain
             for item in fields(DomainFigures):
                 into[item.name] = into.get(item.name, 0) + getattr(values, item.name)
     return {domain: DomainFigures(**totals[domain]) for domain in Domain if domain in totals}
-
-
-def _unit_dict(unit: UnitFigures) -> dict[str, object]:
-    return {
-        "unit_id": unit.unit_id,
-        "name": unit.name,
-        "illustrative": True,
-        "counties": [{"county_id": county.county_id, "name": county.name} for county in unit.counties],
-        "figures": {
-            domain.value: {name: getattr(unit.figures[domain], name) for name in applicable_fields(domain)}
-            for domain in Domain
-            if domain in unit.figures
-        },
-    }

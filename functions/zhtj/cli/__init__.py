@@ -14,6 +14,8 @@ from zhtj import __version__
 # One entry per subcommand module (zhtj.cli.<name>).
 COMMANDS: tuple[str, ...] = (
     "local",
+    "template",
+    "check_import",
 )
 
 

@@ -82,7 +82,13 @@ def read_import_file(
             f"工作表“{sheet.sheet_name}”缺少必填列“{'”“'.join(best.missing)}”。"
             f"请使用最新的“{best.definition.title}”，不要删除或修改表头",
         )
-    return _rows_of(best, sheet.format, sheet.sheet_name, sheet.rows, sheet.merged)
+    imported = _rows_of(best, sheet.format, sheet.sheet_name, sheet.rows, sheet.merged)
+    if not imported.rows:
+        raise TemplateRefused(
+            "no_rows",
+            f"工作表“{sheet.sheet_name}”中没有填写任何数据，请从第{best.header_row + 1}行起逐行填写后再上传",
+        )
+    return imported
 
 
 def _looks_like_a_template(

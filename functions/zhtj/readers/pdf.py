@@ -356,6 +356,9 @@ def _pages_text(indexes: Iterable[int]) -> str:
 @dataclass
 class _State:
     limits: PdfLimits
+    # pypdf's object cache (PdfReader.resolved_objects), to drop each image once checked:
+    # otherwise every page's image stays in memory — a second copy of the whole file.
+    cache: dict[Any, Any] = field(default_factory=dict)
     inflated: int = 0
     # Verdict per XObject already checked (images are often shared between pages).
     xobjects: dict[tuple[int, int], bool] = field(default_factory=dict)
@@ -413,9 +416,10 @@ def _inspect_configured(
         # pypdf 7.1.1 stops at circular /Prev chains (SEC fix #3655, in since 6.7.2) and
         # bounds runs of comments (_MAX_LEADING_COMMENTS), both seen in its source; the
         # child's time bound covers any loop it still has.
-        reader = PdfReader(io.BytesIO(data), strict=False)
+        reader = PdfReader(_stream(data), strict=False)
         if reader.is_encrypted:
             return None, (_encrypted(),), ()
+        state.cache = reader.resolved_objects
         count = len(reader.pages)
     except (MemoryError, KeyboardInterrupt):
         raise
@@ -423,6 +427,14 @@ def _inspect_configured(
         return None, (_too_complex_structure(),), ()
     except Exception:
         return None, (_corrupt("文件结构损坏，读不出页面"),), ()
+    try:
+        _check_page_tree(reader)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except (_TooComplex, LimitReachedError, RecursionError):
+        return count, (_too_complex_structure(),), ()
+    except Exception:
+        return count, (_corrupt("文件结构损坏，有页面缺失或无法读取"),), ()
     if count == 0:
         no_pages = Finding(
             "no_pages", "PDF 中没有任何页面。请重新生成包含《入团志愿书》全部页面的 PDF 后上传。"
@@ -476,6 +488,13 @@ def _inspect_configured(
     return count, tuple(errors), tuple(warnings)
 
 
+def _stream(data: bytes) -> io.BufferedReader:
+    """A read-only stream over ``data`` that shares its memory. A bare BytesIO would do,
+    but pypdf calls ``getbuffer()`` on streams that have it (to learn their size), and
+    exporting a buffer makes BytesIO copy the bytes it shared: 20 MB more per upload."""
+    return io.BufferedReader(io.BytesIO(data))
+
+
 def _encrypted() -> Finding:
     return Finding(
         "encrypted",
@@ -511,13 +530,12 @@ def _page_is_blank(reader: PdfReader, page: PageObject, state: _State) -> bool:
     from pypdf.generic import ArrayObject, DictionaryObject, NullObject
 
     painted = False
-    contents = page.get("/Contents")
-    contents = contents.get_object() if contents is not None else None
+    contents = _resolve(page.get("/Contents"))
     streams: list[Any]
     if contents is None or isinstance(contents, NullObject):
         streams = []
     elif isinstance(contents, ArrayObject):
-        streams = [item.get_object() for item in contents]
+        streams = [_resolve(item) for item in contents]
     else:
         streams = [contents]
     probe = bytearray()
@@ -533,11 +551,56 @@ def _page_is_blank(reader: PdfReader, page: PageObject, state: _State) -> bool:
             probe += head + b"\n"
     if not painted and probe:
         painted = _paints(bytes(probe))
-    resources = page.get("/Resources")
-    resources = resources.get_object() if resources is not None else None
+    resources = _resolve(page.get("/Resources"))
     if isinstance(resources, DictionaryObject) and _check_xobjects(resources, state, depth=0):
         painted = True
     return not painted
+
+
+def _resolve(value: Any) -> Any:
+    """Follow an indirect reference. pypdf (non-strict) answers None for a reference to an
+    object that is not in the file — which is what overwritten or cut-out bytes leave
+    behind — and the caller would silently skip it; here it is damage."""
+    from pypdf.generic import IndirectObject
+
+    if isinstance(value, IndirectObject):
+        resolved = value.get_object()
+        if resolved is None:
+            raise _Corrupt(f"object {value.idnum} {value.generation} is missing")
+        return resolved
+    return value
+
+
+def _check_page_tree(reader: PdfReader) -> None:
+    """Every /Kids entry of the page tree must be there. pypdf drops a page whose object is
+    missing or unreadable and counts the rest, so a damaged file would pass with a page
+    fewer (guide §4.1: 不得出现缺页)."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    root = _resolve(reader.trailer.get("/Root"))
+    tree = _resolve(root.get("/Pages")) if isinstance(root, DictionaryObject) else None
+    if not isinstance(tree, DictionaryObject):
+        raise _Corrupt("no page tree")
+    pending = [tree]
+    seen: set[int] = {id(tree)}
+    entries = 0
+    while pending:
+        node = pending.pop()
+        kids = _resolve(node.get("/Kids"))
+        if kids is None:
+            continue
+        if not isinstance(kids, ArrayObject):
+            raise _Corrupt("/Kids is not an array")
+        for kid in kids:
+            entries += 1
+            if entries > 100_000:  # pypdf's own page_tree_maximum_entries
+                raise _TooComplex("page tree too large")
+            child = _resolve(kid)
+            if not isinstance(child, DictionaryObject):
+                raise _Corrupt("page tree entry is not a dictionary")
+            if "/Kids" in child and id(child) not in seen:  # loops were refused by pypdf
+                seen.add(id(child))
+                pending.append(child)
 
 
 def _paints(content: bytes) -> bool:
@@ -556,8 +619,7 @@ def _check_xobjects(resources: Any, state: _State, *, depth: int) -> bool:
 
     if depth > 8:  # forms nested this deep are not made by any scanner or office suite
         raise _TooComplex("forms nested too deeply")
-    xobjects = resources.get("/XObject")
-    xobjects = xobjects.get_object() if xobjects is not None else None
+    xobjects = _resolve(resources.get("/XObject"))
     if not isinstance(xobjects, DictionaryObject):
         return False
     paints = False
@@ -568,18 +630,19 @@ def _check_xobjects(resources: Any, state: _State, *, depth: int) -> bool:
             continue
         if key is not None:
             state.xobjects[key] = False  # a form that contains itself stops here
-        obj = ref.get_object()
+        obj = _resolve(ref)
         if not _is_stream(obj):
-            continue
+            raise _Corrupt("XObject is not a stream")
         subtype = obj.get("/Subtype")
         if subtype == "/Image":
             _check_image(obj, state)
+            if key is not None:
+                state.cache.pop((key[1], key[0]), None)  # keyed (generation, idnum)
             this = True
         elif subtype == "/Form":
             length, head = _decode(obj, state, cap=state.limits.max_stream_bytes, keep=_BLANK_PROBE + 1)
             this = length > _BLANK_PROBE or _paints(head)
-            inner = obj.get("/Resources")
-            inner = inner.get_object() if inner is not None else None
+            inner = _resolve(obj.get("/Resources"))
             if isinstance(inner, DictionaryObject) and _check_xobjects(inner, state, depth=depth + 1):
                 this = True
         else:
@@ -602,8 +665,7 @@ _FILTER_ALIASES: Final = {
 
 
 def _filters(stream: StreamObject) -> list[str]:
-    value = stream.get("/Filter")
-    value = value.get_object() if value is not None else None
+    value = _resolve(stream.get("/Filter"))
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
@@ -705,10 +767,8 @@ def _components(colour_space: Any) -> int | None:
 
 def _expected_image_bytes(image: StreamObject) -> int | None:
     """Bytes of the decoded samples (rows rounded to whole bytes), or None if unknown."""
-    width = image.get("/Width")
-    height = image.get("/Height")
-    width = width.get_object() if width is not None else None
-    height = height.get_object() if height is not None else None
+    width = _resolve(image.get("/Width"))
+    height = _resolve(image.get("/Height"))
     if not isinstance(width, (int, float)) or not isinstance(height, (int, float)):
         raise _Corrupt("image without a size")
     width, height = int(width), int(height)
@@ -719,8 +779,7 @@ def _expected_image_bytes(image: StreamObject) -> int | None:
         components, bits = 1, 1
     else:
         comps = _components(image.get("/ColorSpace"))
-        bpc = image.get("/BitsPerComponent")
-        bpc = bpc.get_object() if bpc is not None else None
+        bpc = _resolve(image.get("/BitsPerComponent"))
         if comps is None or not isinstance(bpc, int) or bpc not in (1, 2, 4, 8, 16):
             return None
         components, bits = comps, bpc

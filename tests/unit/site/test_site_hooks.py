@@ -62,9 +62,7 @@ def test_add_page_and_file(site):
     assert site.files[1].content == "说明".encode()
 
 
-@pytest.mark.parametrize(
-    "uri", ["/abs.md", "../up.md", "a/../b.md", "a//b.md", "中文.md", "a b.md", "a\\b.md", ""]
-)
+@pytest.mark.parametrize("uri", ["/abs.md", "../up.md", "a/../b.md", "a//b.md", "中文.md", "a b.md", "a\\b.md", ""])
 def test_bad_paths_are_refused(site, uri):
     with pytest.raises(ValueError):
         site.add_page(uri, "x")
@@ -138,15 +136,11 @@ def test_generator_specs(hooks):
 def test_downloads_listing_when_empty(hooks):
     text = hooks.render_downloads(None, "downloads.md")
     assert "目前没有可下载的文件" in text
-    assert "目前没有可下载的文件" in hooks.render_downloads(
-        hooks.SiteContent(REPO, REPO / "site"), "downloads.md"
-    )
+    assert "目前没有可下载的文件" in hooks.render_downloads(hooks.SiteContent(REPO, REPO / "site"), "downloads.md")
 
 
 def test_downloads_listing(hooks, site):
-    site.add_file(
-        "downloads/member-import.xlsx", b"x" * 2048, title="团员|导入模板", description="批量\n录入"
-    )
+    site.add_file("downloads/member-import.xlsx", b"x" * 2048, title="团员|导入模板", description="批量\n录入")
     site.add_file("downloads/hidden.bin", b"x")  # no title: not listed
     text = hooks.render_downloads(site, "downloads.md")
     assert "[团员\\|导入模板](downloads/member-import.xlsx)" in text
@@ -191,9 +185,7 @@ def test_a_real_build_with_a_generator(tmp_path):
 
     def generate(site):
         site.add_page("allocation.md", "# 附件1 分配表\n\n演示数据，仅为示意。\n", replace_placeholder=True)
-        site.add_file(
-            "downloads/member-import.xlsx", b"PK\x03\x04demo", title="团员导入模板", description="演示"
-        )
+        site.add_file("downloads/member-import.xlsx", b"PK\x03\x04demo", title="团员导入模板", description="演示")
 
     module.GENERATORS = (generate,)
     config.plugins.on_startup(command="build", dirty=False)

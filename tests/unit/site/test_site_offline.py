@@ -118,9 +118,7 @@ class _HTMLChecker(HTMLParser):
         values = {name.lower(): value or "" for name, value in attrs}
         for name, value in values.items():
             if name in URL_ATTRS:
-                candidates = (
-                    [part.strip().split(" ")[0] for part in value.split(",")] if "srcset" in name else [value]
-                )
+                candidates = [part.strip().split(" ")[0] for part in value.split(",")] if "srcset" in name else [value]
                 for url in candidates:
                     if not _is_external(url):
                         continue
@@ -231,9 +229,7 @@ def test_html_references_no_external_host(built_site):
 def test_css_references_no_external_host(built_site):
     css_files = built_site.files(".css")
     assert css_files
-    problems = {
-        str(p.relative_to(built_site.dir)): css_problems(p.read_text(encoding="utf-8")) for p in css_files
-    }
+    problems = {str(p.relative_to(built_site.dir)): css_problems(p.read_text(encoding="utf-8")) for p in css_files}
     assert not {k: v for k, v in problems.items() if v}
 
 
@@ -241,17 +237,14 @@ def test_js_references_no_external_host(built_site):
     js_files = built_site.files(".js")
     assert any("bundle" in p.name for p in js_files)
     problems = {
-        str(p.relative_to(built_site.dir)): js_problems(p.read_text(encoding="utf-8"), p.name)
-        for p in js_files
+        str(p.relative_to(built_site.dir)): js_problems(p.read_text(encoding="utf-8"), p.name) for p in js_files
     }
     assert not {k: v for k, v in problems.items() if v}
 
 
 def test_allowed_js_urls_still_exist(built_site):
     """If Material drops a loader, its allowance must go too (keeps ALLOWED_JS honest)."""
-    bundle = "".join(
-        p.read_text(encoding="utf-8") for p in built_site.files(".js") if p.name.startswith("bundle.")
-    )
+    bundle = "".join(p.read_text(encoding="utf-8") for p in built_site.files(".js") if p.name.startswith("bundle."))
     for _pattern, url, _why in ALLOWED_JS:
         assert url in bundle, url
 

@@ -1,0 +1,7 @@
+"""``python -m zhtj.cli`` — the same as the ``zhtj`` console script."""
+
+import sys
+
+from zhtj.cli import main
+
+sys.exit(main())

@@ -1,0 +1,7 @@
+"""API route modules. Each exposes ``register(ctx: RouteContext)``; handlers.api registers
+the modules listed in ROUTE_MODULES, in order."""
+
+ROUTE_MODULES: tuple[str, ...] = (
+    "zhtj.handlers.routes.system",
+    "zhtj.handlers.routes.orgs",
+)
