@@ -161,9 +161,7 @@ def main() -> int:
         size = path.stat().st_size
         print(f"file: {PAGES} pages, {size:,} bytes ({size / MiB:.2f} MiB), built in {made:.1f} s")
         sys.stdout.flush()
-        subprocess.run(
-            [sys.executable, __file__, "--measure", str(path), "--runs", str(args.runs)], check=True
-        )
+        subprocess.run([sys.executable, __file__, "--measure", str(path), "--runs", str(args.runs)], check=True)
     return 0
 
 

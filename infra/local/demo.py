@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zhtj.domain.glossary import Industry, OrgKind, Role
+from zhtj.domain.glossary import Domain, Industry, OrgKind, Role
+from zhtj.domain.numbers import Segment
 from zhtj.domain.orgs import Organisation, new_child, new_root
 from zhtj.services.organisations import child_id
 from zhtj.services.ports import IdentityProvider
@@ -79,9 +80,50 @@ def demo_accounts(tree: list[Organisation]) -> list[DemoAccount]:
     ]
 
 
+def demo_plan_items(tree: list[Organisation]) -> tuple[list[tuple[str, int, str, int, int]], list[tuple[str, Segment]]]:
+    """Quotas and held segments of the demo year: the province's plan and the allocation
+    table (cities and provincial units), each city's split among its counties, and 玄武区
+    handing part of its 初中 and 社会 numbers to the demo school and 街道团工委. A holder keeps
+    only the part of its range it has not handed down, so no two holders' segments overlap."""
+    from infra.demo.jiangsu_2023 import CITIES, DEMO_YEAR, demo_allocation, demo_county_allocation
+
+    quotas: list[tuple[str, int, str, int, int]] = []
+    held: dict[str, dict[Domain, list[Segment]]] = {}
+    province = demo_allocation()
+    for domain, total in province.plan.items():
+        quotas.append(("32", DEMO_YEAR, domain.value, total, province.domain_total(domain)))
+    splits = {city.code: demo_county_allocation(city.code) for city in CITIES}
+    for unit in province.units:
+        split = splits.get(unit.unit_id)
+        for domain, quota in unit.quotas.items():
+            handed = split.domain_total(domain) if split else 0
+            quotas.append((unit.unit_id, DEMO_YEAR, domain.value, quota, handed))
+            if domain in unit.segments and not split:
+                held.setdefault(unit.unit_id, {})[domain] = [unit.segments[domain]]
+    for split in splits.values():
+        for unit in split.units:
+            for domain, quota in unit.quotas.items():
+                quotas.append((unit.unit_id, DEMO_YEAR, domain.value, quota, 0))
+                if domain in unit.segments:
+                    held.setdefault(unit.unit_id, {})[domain] = [unit.segments[domain]]
+    by_name = {o.name: o.org_id for o in tree}
+    for child_name, domain, count in (("南京市玄武区示范初级中学团委", Domain.JUNIOR_HIGH, 120),
+                                      ("南京市玄武区玄武门街道团工委", Domain.SOCIAL, 30)):
+        (county_segment,) = held["320102"][domain]
+        given, rest = county_segment.split(count)
+        held["320102"][domain] = [rest] if rest else []
+        held[by_name[child_name]] = {domain: [given]}
+        quotas.append((by_name[child_name], DEMO_YEAR, domain.value, count, 0))
+        quotas = [(o, y, d, q, dist + count if (o, d) == ("320102", domain.value) else dist)
+                  for o, y, d, q, dist in quotas]
+    segments = [(holder, seg) for holder, domains in held.items() for segs in domains.values() for seg in segs]
+    return quotas, segments
+
+
 def load_demo(store: object, identity: IdentityProvider) -> tuple[list[Organisation], list[DemoAccount]]:
     tree = demo_tree()
     store.add_many(tree)  # type: ignore[attr-defined]
+    store.load_plan(*demo_plan_items(tree))  # type: ignore[attr-defined]
     accounts = demo_accounts(tree)
     for account in accounts:
         identity.create_admin(username=account.username, password=DEMO_PASSWORD, org_id=account.org_id,

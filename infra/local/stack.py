@@ -16,6 +16,7 @@ from typing import Any
 
 from infra.local.demo import DEMO_PASSWORD, DemoAccount, load_demo
 from infra.local.front import Front, JwtAuthorizer
+from infra.local.moto_fidelity import make_dynamodb_writes_atomic
 from infra.local.pump import SqsPump
 from infra.local.resources import LocalResources, create_resources
 from infra.local.template import REPO_ROOT, api_routes, load_template, queue_triggers
@@ -92,6 +93,7 @@ class LocalStack:
 
         os.environ.update(LOCAL_CREDENTIALS)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's per-request lines
+        make_dynamodb_writes_atomic()
         self.aws_port = self.aws_port or free_port()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()

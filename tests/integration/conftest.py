@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.local.moto_fidelity import make_dynamodb_writes_atomic
 from infra.local.resources import LocalResources, create_resources
 from zhtj import bootstrap
 from zhtj.settings import Settings
@@ -20,6 +21,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
+    make_dynamodb_writes_atomic()
     with mock_aws():
         yield create_resources(boto3.session.Session(), endpoint_url=None,
                                parameters={"Stage": "test", "SiteOrigin": "http://127.0.0.1:8000"})

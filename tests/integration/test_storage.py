@@ -6,12 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from zhtj.adapters.dynamodb import CounterChange, hash_resident_id, id_claim_key, number_claim_key
+from zhtj.adapters.dynamodb import number_claim_key
 from zhtj.bootstrap import Container
 from zhtj.domain.errors import QuotaExceeded
-from zhtj.domain.glossary import Industry, OrgKind
+from zhtj.domain.glossary import Domain, Industry, OrgKind
+from zhtj.domain.numbers import Segment
 from zhtj.domain.orgs import new_child, new_root
 from zhtj.services.errors import Conflict
+from zhtj.services.members import QuotaUse, member_id_for
 
 
 @pytest.fixture
@@ -56,39 +58,71 @@ def test_claims_are_exclusive_and_idempotent_for_their_owner(container: Containe
     assert store.claim_owner(key) is None
 
 
+def _member(member_id: str, name: str = "张三") -> dict:
+    return {"member_id": member_id, "name": name, "branch_id": "b1", "branch_path": ["32", "3201", "320102", "b1"],
+            "created_at": "2023-04-01T10:00:00", "created_by": "tester", "archive_state": "尚未认证"}
+
+
 def test_register_member_enforces_unique_id_and_number(container: Container, tree) -> None:
     store = container.store
     store.set_quota(2023, "社会", "b1", 5)
     secret = container.settings.id_hash_key.encode()
-    id_hash = hash_resident_id("11010519491231002X", secret)
-    member = {"member_id": "m1", "name": "张三", "branch_id": "b1"}
-    counters = [CounterChange(2023, "社会", "b1")]
-    store.register_member(member, id_hash=id_hash, member_number="202332000001", counters=counters)
-    assert store.get_member("m1")["name"] == "张三"
+    first = member_id_for("11010519491231002X", secret)
+    counters = [QuotaUse(2023, "社会", "b1")]
+    store.register_member(_member(first), member_number="202332000001", counters=counters)
+    assert store.get_member(first)["name"] == "张三"
 
-    with pytest.raises(Conflict) as same_id:
-        store.register_member({**member, "member_id": "m2"}, id_hash=id_hash, member_number="202332000002",
-                              counters=counters)
-    assert same_id.value.code == "id_registered"
+    with pytest.raises(Conflict) as same_id:  # same ID number → same member id
+        store.register_member(_member(first, "李四"), member_number="202332000002", counters=counters)
+    assert same_id.value.code == "member_exists"
+    other = member_id_for("110105194912310029", secret)
     with pytest.raises(Conflict) as same_number:
-        store.register_member({**member, "member_id": "m3"}, id_hash=hash_resident_id("110105194912310029", secret),
-                              member_number="202332000001", counters=counters)
+        store.register_member(_member(other), member_number="202332000001", counters=counters)
     assert same_number.value.code == "number_used"
     # Nothing of the refused registrations was written: the quota counts one member.
     assert store.get_quota(2023, "社会", "b1") == {"quota": 5, "distributed": 0, "used": 1}
-    assert store.get_member("m2") is None and store.get_member("m3") is None
-    assert store.claim_owner(id_claim_key(id_hash)) == "m1"
+    assert store.get_member(other) is None
+    assert store.get_member(first)["name"] == "张三"
+    assert store.claim_owner(number_claim_key("202332000002")) is None
+
+
+def test_registration_stops_at_the_quota(container: Container, tree) -> None:
+    store = container.store
+    store.set_quota(2023, "社会", "b1", 1)
+    store.set_quota(2023, "社会", "320102", 10)
+    counters = [QuotaUse(2023, "社会", "320102"), QuotaUse(2023, "社会", "b1")]
+    secret = container.settings.id_hash_key.encode()
+    store.register_member(_member(member_id_for("11010519491231002X", secret)), member_number="202332000001",
+                          counters=counters)
+    with pytest.raises(QuotaExceeded):
+        store.register_member(_member(member_id_for("110105194912310029", secret)), member_number="202332000002",
+                              counters=counters)
+    # The county's counter moved once, not twice: the cancelled transaction changed nothing.
+    assert store.get_quota(2023, "社会", "320102")["used"] == 1
 
 
 def test_no_id_number_appears_in_any_key(container: Container, tree) -> None:
     store = container.store
     store.set_quota(2023, "社会", "b1", 1)
-    id_hash = hash_resident_id("11010519491231002X", container.settings.id_hash_key.encode())
-    store.register_member({"member_id": "m1", "branch_id": "b1"}, id_hash=id_hash,
-                          member_number="202332000001", counters=[CounterChange(2023, "社会", "b1")])
+    member_id = member_id_for("11010519491231002X", container.settings.id_hash_key.encode())
+    store.register_member({**_member(member_id), "resident_id": "11010519491231002X"}, member_number="202332000001",
+                          counters=[QuotaUse(2023, "社会", "b1")])
     items = store.client.scan(TableName=store.table_name)["Items"]
-    keys = " ".join(i["pk"]["S"] + i["sk"]["S"] for i in items)
-    assert "11010519491231002X" not in keys and "194912" not in keys
+    keys = " ".join(v["S"] for i in items for k, v in i.items() if k.endswith(("pk", "sk")))
+    assert "11010519491231002X" not in keys and "19491231" not in keys
+
+
+def test_segments_and_quota_holders_of_an_ancestry(container: Container, tree) -> None:
+    store = container.store
+    store.add_segment("320102", Segment(2023, Domain.SOCIAL, "32", 1, 100))
+    store.add_segment("320102", Segment(2023, Domain.JUNIOR_HIGH, "32", 101, 200))
+    store.add_segment("3201", Segment(2023, Domain.SOCIAL, "32", 1000, 1999))
+    store.set_quota(2023, "社会", "320102", 100)
+    held = store.segments_of(["32", "3201", "320102", "b1"], 2023, "社会")
+    assert sorted((h.holder_id, h.segment.first) for h in held) == [("3201", 1000), ("320102", 1)]
+    assert store.quota_holders(["32", "3201", "320102", "b1"], 2023, "社会") == ["320102"]
+    with pytest.raises(Conflict):
+        store.add_segment("320102", Segment(2023, Domain.SOCIAL, "32", 1, 100))
 
 
 def test_quota_is_never_exceeded_by_concurrent_writers(container: Container, tree) -> None:
@@ -97,7 +131,7 @@ def test_quota_is_never_exceeded_by_concurrent_writers(container: Container, tre
 
     def take(_: int) -> bool:
         try:
-            store.use_quota(CounterChange(2023, "社会", "b1"))
+            store.use_quota(QuotaUse(2023, "社会", "b1"))
         except QuotaExceeded:
             return False
         return True
@@ -111,7 +145,7 @@ def test_quota_is_never_exceeded_by_concurrent_writers(container: Container, tre
 def test_quota_cannot_be_set_below_usage(container: Container, tree) -> None:
     store = container.store
     store.set_quota(2023, "社会", "b1", 3)
-    store.use_quota(CounterChange(2023, "社会", "b1", delta=2))
+    store.use_quota(QuotaUse(2023, "社会", "b1", delta=2))
     with pytest.raises(QuotaExceeded):
         store.set_quota(2023, "社会", "b1", 1)
     store.set_quota(2023, "社会", "b1", 2)

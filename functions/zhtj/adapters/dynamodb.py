@@ -6,20 +6,21 @@ Single table (``template.yaml`` → Table), string keys ``pk``/``sk`` and two GS
 pk                                 sk                   what / why
 =================================  ===================  ==========================================
 ``ORG#{org_id}``                   ``ORG``              an organisation (团组织)
-``MEMBER#{member_id}``             ``MEMBER``           a new member (新发展团员)
+``MEMBER#{member_id}``             ``MEMBER``           a new member (新发展团员); member_id is a keyed
+                                                        hash of the ID number, so this item's
+                                                        existence is the ID number's uniqueness
 ``MEMBER#{member_id}``             ``ARCHIVE#{v:04d}``  one archive version (every version kept)
 ``MEMBER#{member_id}``             ``AUDIT#{at}#{n}``   audit entry (who, when, from, to, why)
-``IDCARD#{hmac(id)}``              ``CLAIM``            uniqueness of ID numbers; only a keyed hash,
-                                                        so no ID number appears in any key
 ``NUMBER#{member_number}``         ``CLAIM``            uniqueness of member numbers (发展团员编号)
 ``QUOTA#{year}#{domain}``          ``ORG#{org_id}``     quota / distributed / used / remaining
-``SEGMENT#{year}#{province}``      ``{first:06d}``      a number segment (号段)
+``ORG#{holder_id}``                ``SEGMENT#{y}#{d}#{first:06d}``  a number segment (号段) it holds
 =================================  ===================  ==========================================
 
 GSIs (both ProjectionType ALL):
 
 * ``gsi1`` — ``CHILDREN#{parent_id}`` / ``{name}``: the children of an organisation
-  (录入操作步骤 §二 管理下级组织), one Query.
+  (录入操作步骤 §二 管理下级组织), one Query; and ``MEMBERNAME#{root}#{name}`` /
+  ``{branch_path_key}{member_id}``: members by name within a subtree (操作指引 §4.6).
 * ``gsi2`` — ``TREE#{root_id}`` / ``ORG#{path_key}`` or ``MEMBER#{branch_path_key}{member_id}``:
   everything in a subtree with ``begins_with`` on the path (authorization and search by
   organisation subtree). ``path_key`` ends with "/", so "32/3201/" never matches "32/32010/".
@@ -28,7 +29,7 @@ Consistency: a GSI is eventually consistent, so **no uniqueness or bound is ever
 reading an index**. Uniqueness is a conditional put on a claim item whose key *is* the unique
 value (``attribute_not_exists(pk)``); counters are conditional updates (condition
 ``remaining >= n``, then ``used += n, remaining -= n``).
-A single-member registration writes member + ID claim + number claim + counter in one
+A single-member registration writes member + number claim + counters + audit in one
 TransactWriteItems, so a crash leaves all or nothing. Batch imports (which must not pay moto's
 per-item transaction cost, DESIGN.md) claim with conditional puts whose owner is the member id,
 so a retry recognises its own claims (idempotent) and compensates on failure.
@@ -36,17 +37,16 @@ so a retry recognises its own claims (idempotent) and compensates on failure.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from zhtj.adapters.aws import ClientFactory
 from zhtj.domain.errors import QuotaExceeded
-from zhtj.domain.glossary import Industry, OrgKind
+from zhtj.domain.glossary import Domain, Industry, OrgKind
+from zhtj.domain.numbers import Segment
 from zhtj.domain.orgs import Organisation, path_key
 from zhtj.services.errors import Conflict
+from zhtj.services.members import HeldSegment, QuotaUse
 
 GSI_CHILDREN = "gsi1"
 GSI_TREE = "gsi2"
@@ -61,10 +61,6 @@ def member_key(member_id: str) -> dict[str, str]:
     return {"pk": f"MEMBER#{member_id}", "sk": "MEMBER"}
 
 
-def id_claim_key(id_hash: str) -> dict[str, str]:
-    return {"pk": f"IDCARD#{id_hash}", "sk": "CLAIM"}
-
-
 def number_claim_key(member_number: str) -> dict[str, str]:
     return {"pk": f"NUMBER#{member_number}", "sk": "CLAIM"}
 
@@ -73,10 +69,8 @@ def quota_key(year: int, domain: str, org_id: str) -> dict[str, str]:
     return {"pk": f"QUOTA#{year}#{domain}", "sk": f"ORG#{org_id}"}
 
 
-def hash_resident_id(resident_id: str, secret: bytes) -> str:
-    """Keyed hash of a normalised ID number. A plain SHA-256 of an 18-digit ID with a known
-    structure can be brute-forced; the HMAC key lives outside the table."""
-    return hmac.new(secret, resident_id.encode(), hashlib.sha256).hexdigest()
+def segment_key(holder_id: str, year: int, domain: str, first: int) -> dict[str, str]:
+    return {"pk": f"ORG#{holder_id}", "sk": f"SEGMENT#{year}#{domain}#{first:06d}"}
 
 
 # ---------------------------------------------------------------- (de)serialisation
@@ -157,16 +151,6 @@ def _org_from_item(item: Mapping[str, Any]) -> Organisation:
         path=tuple(values["path"]),
         industry=Industry(values["industry"]) if values.get("industry") else None,
     )
-
-
-@dataclass(frozen=True)
-class CounterChange:
-    """Add ``delta`` to ``used`` of one quota item, refusing to pass its ``quota``."""
-
-    year: int
-    domain: str
-    org_id: str
-    delta: int = 1
 
 
 class DynamoStore:
@@ -309,7 +293,7 @@ class DynamoStore:
         values = from_item(item)
         return {k: int(values.get(k, 0)) for k in ("quota", "distributed", "used")}
 
-    def use_quota(self, change: CounterChange) -> None:
+    def use_quota(self, change: QuotaUse) -> None:
         """``used += delta`` only while ``delta <= remaining`` — atomic under any concurrency.
         A negative delta gives numbers back (never below zero)."""
         client = self.client
@@ -321,7 +305,7 @@ class DynamoStore:
                 f"{change.year}年{change.domain}领域的发展团员计划名额已用完，不得超计划发展（通知 三.2）",
             ) from None
 
-    def _use_quota_update(self, change: CounterChange) -> dict[str, Any]:
+    def _use_quota_update(self, change: QuotaUse) -> dict[str, Any]:
         if change.delta >= 0:
             condition, values = "remaining >= :d", {":d": change.delta}
             update = "SET used = used + :d, remaining = remaining - :d"
@@ -336,45 +320,145 @@ class DynamoStore:
             "ExpressionAttributeValues": to_item(values),
         }
 
-    def register_member(
-        self,
-        member: Mapping[str, Any],
-        *,
-        id_hash: str,
-        member_number: str,
-        counters: Sequence[CounterChange],
-        idempotency_token: str | None = None,
-    ) -> None:
-        """Store one new member atomically: the member item, the ID-number claim, the
-        member-number claim and the quota counters, in one TransactWriteItems. Any failed
-        condition cancels everything; the reason says which rule failed."""
+    def register_member(self, member: Mapping[str, Any], *, member_number: str,
+                        counters: Sequence[QuotaUse]) -> None:
+        """Store one new member atomically in one TransactWriteItems: the member item (its key
+        is the keyed hash of the ID number, so ``attribute_not_exists`` *is* the ID number's
+        uniqueness), the member-number claim, one quota counter per holder in the ancestry,
+        and the audit entry. Any failed condition cancels everything; the cancellation
+        reasons say which rule failed."""
         member_id = str(member["member_id"])
-        puts = [
-            (to_item({**member_key(member_id), "type": "member", **member}), "member"),
-            (to_item({**id_claim_key(id_hash), "type": "claim", "owner": member_id}), "id"),
-            (to_item({**number_claim_key(member_number), "type": "claim", "owner": member_id}), "number"),
-        ]
+        branch_path = [str(p) for p in member["branch_path"]]
+        member_values = {
+            **member_key(member_id), "type": "member", **member,
+            "gsi1pk": f"MEMBERNAME#{branch_path[0]}#{member['name']}",
+            "gsi1sk": f"{path_key(branch_path)}{member_id}",
+            "gsi2pk": f"TREE#{branch_path[0]}",
+            "gsi2sk": f"MEMBER#{path_key(branch_path)}{member_id}",
+        }
+        audit = {
+            "pk": f"MEMBER#{member_id}", "sk": f"AUDIT#{member['created_at']}#created", "type": "audit",
+            "action": "created", "actor": member.get("created_by"), "at": member["created_at"],
+            "via": member.get("created_via"), "to_state": member.get("archive_state"),
+        }
+        not_exists = "attribute_not_exists(pk)"
         items: list[dict[str, Any]] = [
-            {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-            for item, _ in puts
+            {"Put": {"TableName": self.table_name, "Item": to_item(member_values), "ConditionExpression": not_exists}},
+            {"Put": {"TableName": self.table_name, "ConditionExpression": not_exists,
+                     "Item": to_item({**number_claim_key(member_number), "type": "claim", "owner": member_id})}},
+            *({"Update": self._use_quota_update(c)} for c in counters),
+            {"Put": {"TableName": self.table_name, "Item": to_item(audit)}},
         ]
-        items += [{"Update": self._use_quota_update(c)} for c in counters]
-        kinds = [kind for _, kind in puts] + ["quota"] * len(counters)
+        kinds = ["member", "number", *(["quota"] * len(counters)), "audit"]
         client = self.client
-        kwargs: dict[str, Any] = {"TransactItems": items}
-        if idempotency_token:
-            kwargs["ClientRequestToken"] = idempotency_token[:36]
         try:
-            client.transact_write_items(**kwargs)
+            client.transact_write_items(TransactItems=items)
         except client.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons", [])
             failed = [kinds[i] for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
             raise _registration_error(failed) from None
 
+    # ------------------------------------------------------------ segments
+    def add_segment(self, holder_id: str, segment: Segment) -> None:
+        """Record that ``holder_id`` holds ``segment`` (its numbers may be used in its subtree)."""
+        client = self.client
+        try:
+            client.put_item(
+                TableName=self.table_name,
+                Item=to_item({**segment_key(holder_id, segment.year, segment.domain.value, segment.first),
+                              "type": "segment", "holder_id": holder_id, "year": segment.year,
+                              "domain": segment.domain.value, "province_code": segment.province_code,
+                              "first": segment.first, "last": segment.last}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            raise Conflict("segment_exists", f"号段 {segment} 已分配，请勿重复分配") from None
+
+    def load_plan(self, quotas: Iterable[tuple[str, int, str, int, int]],
+                  segments: Iterable[tuple[str, Segment]]) -> int:
+        """Bulk load of a computed plan (demo data, the published allocation table):
+        ``quotas`` as (org_id, year, domain, quota, distributed) and held segments, with
+        BatchWriteItem. Only for a fresh year: it does not check existing usage."""
+        requests = [
+            {"PutRequest": {"Item": to_item({**quota_key(year, domain, org_id), "type": "quota", "quota": quota,
+                                             "used": 0, "remaining": quota, "distributed": distributed})}}
+            for org_id, year, domain, quota, distributed in quotas
+        ]
+        requests += [
+            {"PutRequest": {"Item": to_item({**segment_key(holder, seg.year, seg.domain.value, seg.first),
+                                             "type": "segment", "holder_id": holder, "year": seg.year,
+                                             "domain": seg.domain.value, "province_code": seg.province_code,
+                                             "first": seg.first, "last": seg.last})}}
+            for holder, seg in segments
+        ]
+        self._batch_write(requests)
+        return len(requests)
+
+    def segments_of(self, org_ids: Sequence[str], year: int, domain: str) -> list[HeldSegment]:
+        """Segments held by any of ``org_ids`` for (year, domain): one Query per organisation
+        (an ancestry has at most six)."""
+        held: list[HeldSegment] = []
+        for org_id in org_ids:
+            for item in self._query(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues={":pk": _s(f"ORG#{org_id}"), ":prefix": _s(f"SEGMENT#{year}#{domain}#")},
+            ):
+                values = from_item(item)
+                held.append(HeldSegment(values["holder_id"], Segment(
+                    year=int(values["year"]), domain=Domain(values["domain"]), province_code=values["province_code"],
+                    first=int(values["first"]), last=int(values["last"]))))
+        return held
+
+    def quota_holders(self, org_ids: Sequence[str], year: int, domain: str) -> list[str]:
+        """Which of ``org_ids`` hold a quota item for (year, domain) — every one of them counts
+        the new member (a unit never exceeds its plan, notice §三.2)."""
+        keys = [to_item(quota_key(year, domain, org_id)) for org_id in dict.fromkeys(org_ids)]
+        found: set[str] = set()
+        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True,
+                                                     "ProjectionExpression": "sk"}}
+        while request:
+            result = self.client.batch_get_item(RequestItems=request)
+            for item in result.get("Responses", {}).get(self.table_name, []):
+                found.add(item["sk"]["S"].removeprefix("ORG#"))
+            request = result.get("UnprocessedKeys") or {}
+        return [org_id for org_id in org_ids if org_id in found]
+
     def get_member(self, member_id: str) -> dict[str, Any] | None:
         result = self.client.get_item(TableName=self.table_name, Key=to_item(member_key(member_id)))
         item = result.get("Item")
         return from_item(item) if item else None
+
+    def member_by_number(self, member_number: str) -> dict[str, Any] | None:
+        owner = self.claim_owner(number_claim_key(member_number))
+        return self.get_member(owner) if owner else None
+
+    def members_named(self, org: Organisation, name: str) -> list[dict[str, Any]]:
+        return [from_item(i) for i in self._query(
+            IndexName=GSI_CHILDREN,
+            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+            ExpressionAttributeValues={":pk": _s(f"MEMBERNAME#{org.path[0]}#{name}"),
+                                       ":prefix": _s(path_key(org.path))},
+        )]
+
+    def members_under(self, org: Organisation, *, limit: int = 50,
+                      after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the members in ``org``'s subtree, in path order; ``after`` continues."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name, "IndexName": GSI_TREE, "Limit": limit,
+            "KeyConditionExpression": "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": _s(f"TREE#{org.path[0]}"),
+                                          ":prefix": _s(f"MEMBER#{path_key(org.path)}")},
+        }
+        if after:
+            member = self.get_member(after)
+            if member:
+                kwargs["ExclusiveStartKey"] = to_item({
+                    **member_key(after), "gsi2pk": f"TREE#{org.path[0]}",
+                    "gsi2sk": f"MEMBER#{path_key(member['branch_path'])}{after}"})
+        result = self.client.query(**kwargs)
+        items = [from_item(i) for i in result.get("Items", [])]
+        last = result.get("LastEvaluatedKey")
+        return items, (from_item(last)["pk"].removeprefix("MEMBER#") if last else None)
 
     # ------------------------------------------------------------ health
     def check(self) -> dict[str, str]:

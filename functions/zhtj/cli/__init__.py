@@ -16,6 +16,8 @@ COMMANDS: tuple[str, ...] = (
     "local",
     "template",
     "check_import",
+    "check_pdf",
+    "allocate",
 )
 
 

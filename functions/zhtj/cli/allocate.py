@@ -13,11 +13,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zhtj.domain.allocation import FIGURE_FIELDS, FIGURE_LABELS, applicable_fields
+from zhtj.domain.allocation import FIGURE_FIELDS, FIGURE_LABELS, Severity, applicable_fields
 from zhtj.domain.glossary import Domain
 from zhtj.services.allocation_table import MAX_INPUT_BYTES, input_instructions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from zhtj.domain.allocation import Allocation
+    from zhtj.services.allocation_table import AllocationInput
 
 EXIT_OK = 0
 EXIT_OUTPUT_FAILED = 1
@@ -76,12 +80,13 @@ def input_format_help() -> str:
             '                            "graduating_youth": N, "graduating_members": N}, ...}}',
             "    ]",
             "  }",
-            "  figures 中每个领域（" + "、".join(domain.value for domain in Domain) + "）可用的字段（非负整数，缺省为0）：",
+            "  figures 中每个领域（"
+            + "、".join(domain.value for domain in Domain)
+            + "）可用的字段（非负整数，缺省为0）：",
             *figure_lines,
-            "    毕业年级：2023年计划为2024届（初三、高三）；新生年级：2023年计划为2022级（大一）。",
             "",
             "输入格式二：Excel（.xlsx，最大 " + f"{MAX_INPUT_BYTES // (1024 * 1024)}MB）",
-            *("  " + line for line in input_instructions()[2:] if line),
+            *("  " + line for line in input_instructions(with_field_list=False)[2:] if line),
             "",
             "示例：",
             f"  zhtj allocate {SAMPLE_PATH} --year 2023 -o 分配表.xlsx",
@@ -98,7 +103,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         source = _load(args)
-        allocation = source.allocate()
+        # --export-input alone converts the input without allocating (a template need not be
+        # allocatable yet).
+        computes = args.output is not None or args.print_json
+        allocation = source.allocate() if computes else None
     except DomainError as error:
         where = f"（字段 {error.field}）" if error.field else ""
         print(f"输入有误：{error.message}{where}", file=sys.stderr)
@@ -106,15 +114,15 @@ def run(args: argparse.Namespace) -> int:
     return _write(args, source, allocation)
 
 
-class _UsageError(Exception):
-    pass
-
-
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> AllocationInput:
     from zhtj.domain.allocation import InvalidAllocationInput
 
     if args.year is None:
         raise InvalidAllocationInput("year_missing", "请用 --year 指定计划年度，如 --year 2023", "year")
+    if args.output is None and not args.print_json and args.export_input is None:
+        raise InvalidAllocationInput(
+            "output_missing", "请用 -o 指定分配表 .xlsx，或用 --json 打印结果（或 --export-input 另存输入）", "output"
+        )
     if args.demo:
         if args.input is not None:
             raise InvalidAllocationInput("input_and_demo", "--demo 使用演示数据，不能同时指定输入文件", "input")
@@ -123,12 +131,10 @@ def _load(args: argparse.Namespace) -> Any:
         return demo_input(args.year)
     if args.input is None:
         raise InvalidAllocationInput("input_missing", "请指定输入文件（.json 或 .xlsx），或使用 --demo", "input")
-    if args.output is None and not args.print_json and args.export_input is None:
-        raise InvalidAllocationInput("output_missing", "请用 -o 指定分配表 .xlsx，或用 --json 打印结果", "output")
     return _read_input(args.input, args.year)
 
 
-def _read_input(path: Path, year: int) -> Any:
+def _read_input(path: Path, year: int) -> AllocationInput:
     from zhtj.domain.allocation import InvalidAllocationInput
     from zhtj.services.allocation_table import parse_input, read_input_xlsx
 
@@ -140,7 +146,9 @@ def _read_input(path: Path, year: int) -> Any:
             )
         content = path.read_bytes()
     except OSError as error:
-        raise InvalidAllocationInput("input_unreadable", f"无法读取输入文件{path}：{error.strerror or error}", "input") from None
+        raise InvalidAllocationInput(
+            "input_unreadable", f"无法读取输入文件{path}：{error.strerror or error}", "input"
+        ) from None
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:
@@ -149,7 +157,9 @@ def _read_input(path: Path, year: int) -> Any:
             raise InvalidAllocationInput("input_encoding", f"{path}不是UTF-8编码的JSON文件", "input") from None
         except json.JSONDecodeError as error:
             raise InvalidAllocationInput(
-                "input_json", f"{path}不是有效的JSON：第{error.lineno}行第{error.colno}列附近有误（{error.msg}）", "input"
+                "input_json",
+                f"{path}不是有效的JSON：第{error.lineno}行第{error.colno}列附近有误（{error.msg}）",
+                "input",
             ) from None
         return parse_input(data, year=year)
     if suffix in (".xlsx", ".xlsm"):
@@ -164,7 +174,7 @@ def _read_input(path: Path, year: int) -> Any:
     raise InvalidAllocationInput("input_type", f"不支持的输入文件类型“{path.suffix}”：请使用 .json 或 .xlsx", "input")
 
 
-def _write(args: argparse.Namespace, source: Any, allocation: Any) -> int:
+def _write(args: argparse.Namespace, source: AllocationInput, allocation: Allocation | None) -> int:
     from zhtj.services.allocation_table import (
         input_to_dict,
         render_input_xlsx,
@@ -174,7 +184,7 @@ def _write(args: argparse.Namespace, source: Any, allocation: Any) -> int:
     )
 
     outputs: list[tuple[Path, bytes]] = []
-    if args.output is not None:
+    if allocation is not None and args.output is not None:
         outputs.append((args.output, render_xlsx(allocation)))
     if args.export_input is not None:
         if args.export_input.suffix.lower() == ".xlsx":
@@ -188,9 +198,12 @@ def _write(args: argparse.Namespace, source: Any, allocation: Any) -> int:
         except OSError as error:
             print(f"无法写入{path}：{error.strerror or error}", file=sys.stderr)
             return EXIT_OUTPUT_FAILED
+    if allocation is None:
+        print(f"已另存输入数据：{args.export_input}", file=sys.stderr)
+        return EXIT_OK
     if args.print_json:
         sys.stdout.write(table_json(allocation))
-    breaches = sum(1 for finding in allocation.findings if finding.severity.name == "BREACH")
+    breaches = sum(1 for finding in allocation.findings if finding.severity is Severity.BREACH)
     summary = (
         f"{table_title(allocation)}：{len(allocation.units)}个单位，合计{allocation.total:,}个名额；"
         f"规则检查{len(allocation.findings)}条（未达要求{breaches}条）"

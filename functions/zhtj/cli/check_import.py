@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{path.name}：按“{checked.definition.title}”读取工作表“{checked.file.sheet_name}”")
         for result in checked.failed:
-            for error in result.errors:
-                print(error.message)
+            for row_error in result.errors:
+                print(row_error.message)
         print(checked.summary())
     if checked.failed and args.report is not None:
         from zhtj.imports.report import failure_report_xlsx

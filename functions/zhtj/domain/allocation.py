@@ -449,6 +449,12 @@ def assign_segments(
     return segments
 
 
+def domain_weights(domain: Domain, units: Sequence[UnitFigures]) -> list[int]:
+    """Step 2's weights for ``units`` in the given order — what the apportionment of
+    ``domain`` is proportional to (before floors and fallbacks), for display and checks."""
+    return _weights(domain, list(units), _Context("", "", []))
+
+
 def higher_vocational_share_percent(plan: Mapping[Domain, int]) -> float | None:
     """高职 share of the university plan in percent, for display (None: no university plan)."""
     university = plan.get(Domain.UNDERGRADUATE, 0) + plan.get(Domain.HIGHER_VOCATIONAL, 0)

@@ -36,6 +36,7 @@ from zhtj.handlers.logs import logger
 from zhtj.handlers.routes import ROUTE_MODULES
 from zhtj.services import identity
 from zhtj.services.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
+from zhtj.services.members import EntryRejected
 
 # Most specific class first: the first isinstance match wins.
 ERROR_STATUS: tuple[tuple[type[DomainError], HTTPStatus], ...] = (
@@ -80,6 +81,12 @@ def build_app(container: bootstrap.Container) -> APIGatewayHttpResolver:
     def principal() -> Principal:
         claims = app.current_event.request_context.authorizer.jwt_claim
         return identity.principal_from_claims(claims, container.store)
+
+    @app.exception_handler(EntryRejected)
+    def entry_rejected(exc: EntryRejected) -> Response:
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "entry_rejected",
+                              f"共有 {len(exc.errors)} 处填写有误，请逐项修改",
+                              errors=[e.to_dict() for e in exc.errors])
 
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response:

@@ -19,8 +19,9 @@ def json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def error_response(status: HTTPStatus, code: str, message: str, field: str | None = None) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message}
+def error_response(status: HTTPStatus, code: str, message: str, field: str | None = None,
+                   **extra: Any) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message, **extra}
     if field:
         body["field"] = field
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)

@@ -17,6 +17,7 @@ from typing import Final
 from zhtj.readers.spreadsheet import CellValue
 
 _INVISIBLE: Final = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_HAS_INVISIBLE: Final = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # Excel's day 0 in the 1900 date system (its fictitious 1900-02-29 makes serials from 61 on
 # count from 1899-12-30).
 _EXCEL_EPOCH: Final = date(1899, 12, 30)
@@ -38,15 +39,19 @@ class CellProblem(ValueError):
 def clean_text(value: CellValue) -> str:
     """Text as the admin meant it: surrounding spaces (also U+3000) and invisible
     characters removed; numbers without a spurious “.0”; dates as ISO text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        text = value.translate(_INVISIBLE).strip()
+    if type(value) is str:  # the common case first: this runs for every cell of an import
+        text = value.strip()
+        if not text.isascii() and _HAS_INVISIBLE.search(text):
+            text = text.translate(_INVISIBLE).strip()
         # A leading apostrophe is how our own exports neutralise formula-like text
         # (neutralise_for_export); reading it back gives the admin's text again.
         if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_TRIGGERS:
             text = text[1:]
         return text
+    if value is None:
+        return ""
+    if isinstance(value, str):  # a str subclass
+        return clean_text(str(value))
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
@@ -67,6 +72,10 @@ def digits_text(value: CellValue, *, column: str) -> str:
     12-digit member numbers and 11-digit phones survive); scientific notation in text (a
     CSV saved from a General-format cell) means digits are already gone.
     """
+    if type(value) is str:
+        text = value.strip()
+        if text.isascii() and text.isdigit():  # the common case, and the fast path
+            return text
     if isinstance(value, float) and not value.is_integer():
         raise _not_text(column, value)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 10**15:
@@ -111,6 +120,10 @@ _ENGLISH: Final = re.compile(r"([A-Za-z]{3})[-\s](\d{2}|\d{4})|(\d{2}|\d{4})[-\s
 
 def parse_year_month(value: CellValue) -> tuple[int, int]:
     """(year, month) of a join month in any unambiguous shape; CellProblem otherwise."""
+    if type(value) is str and len(value) == 7 and value[4] == "-" and value.isascii():
+        year_text, month_text = value[:4], value[5:]  # “2023-03”, as the template asks
+        if year_text.isdigit() and month_text.isdigit():
+            return _checked(int(year_text), int(month_text), None, value)
     if isinstance(value, datetime):
         return value.year, value.month
     if isinstance(value, date):
@@ -134,10 +147,10 @@ def parse_year_month(value: CellValue) -> tuple[int, int]:
     match = _ENGLISH.fullmatch(text)
     if match:
         name, year_text = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-        month = _ENGLISH_MONTHS.get(name.lower())
-        if month is not None:
+        english_month = _ENGLISH_MONTHS.get(name.lower())
+        if english_month is not None:
             year = int(year_text)
-            return _checked(year + 2000 if year < 100 else year, month, None, text)
+            return _checked(year + 2000 if year < 100 else year, english_month, None, text)
     if re.fullmatch(r"\d{4}", compact):
         raise CellProblem("date_format", f"“{text}”只有年份，请写成年月，如 {compact}-03")
     raise CellProblem("date_format", f"“{text}”不是有效的年月，请写成如 2023-03 的格式")

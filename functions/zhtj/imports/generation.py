@@ -56,9 +56,7 @@ def template_xlsx(definition: TemplateDefinition) -> bytes:
     return save_deterministic(workbook)
 
 
-def build_workbook(
-    definition: TemplateDefinition, *, with_failure_column: bool = False
-) -> tuple[Workbook, Worksheet]:
+def build_workbook(definition: TemplateDefinition, *, with_failure_column: bool = False) -> tuple[Workbook, Worksheet]:
     """The template workbook and its data sheet (row 1 = header), ready for data rows."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill

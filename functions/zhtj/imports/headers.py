@@ -99,9 +99,7 @@ def match_header_row(definition: TemplateDefinition, row_number: int, cells: Seq
 _MIN_SHARE: Final = 0.5
 
 
-def find_header(
-    definition: TemplateDefinition, rows: Sequence[tuple[int, Sequence[object]]]
-) -> HeaderMatch | None:
+def find_header(definition: TemplateDefinition, rows: Sequence[tuple[int, Sequence[object]]]) -> HeaderMatch | None:
     """The best header row among ``rows`` (the first few of a sheet), or None."""
     best: HeaderMatch | None = None
     needed = max(2, int(len(definition.required_names) * _MIN_SHARE))

@@ -91,9 +91,7 @@ def read_import_file(
     return imported
 
 
-def _looks_like_a_template(
-    definitions: tuple[TemplateDefinition, ...], sheet_name: str, head: Sequence[Row]
-) -> bool:
+def _looks_like_a_template(definitions: tuple[TemplateDefinition, ...], sheet_name: str, head: Sequence[Row]) -> bool:
     """The sheet selector (module level, so it pickles should the child be spawned)."""
     if sheet_name == INSTRUCTIONS_SHEET:
         return False
@@ -116,25 +114,41 @@ def _rows_of(
     )
     merged_rows = _rows_covered_by_wide_merges(merged, len(header_cells))
     filled_down = _merged_down(merged, rows, match.header_row)
-    header_text = {name: normalise_header(name) for name in positions}
+    items = list(positions.items())
+    width = max(positions.values()) + 1
+    probe_name, probe_index = items[0]
+    probe_header = normalise_header(probe_name)
     result: list[ImportRow] = []
     for number, cells in rows:
         if number <= match.header_row or number in merged_rows:
             continue
-        values: dict[str, CellValue] = {}
-        for name, index in positions.items():
-            value = cells[index] if index < len(cells) else None
-            if (value is None or value == "") and filled_down:
-                value = filled_down.get((number, index), value)
-            if value == "" or (isinstance(value, str) and not value.strip()):
-                value = None
-            values[name] = value
-        if all(value is None for value in values.values()):
+        if len(cells) < width:
+            cells = cells + [None] * (width - len(cells))
+        if filled_down:
+            cells = [
+                filled_down.get((number, index), value) if value is None or value == "" else value
+                for index, value in enumerate(cells)
+            ]
+        values: dict[str, CellValue] = {name: cells[index] for name, index in items}
+        filled = False
+        for name, value in values.items():
+            if value is None:
+                continue
+            if type(value) is str and (not value or value.isspace()):
+                values[name] = None
+            else:
+                filled = True
+        if not filled:
             continue  # only cells outside the template's columns are filled: not a member
-        if all(normalise_header(values[name]) == text for name, text in header_text.items() if values[name]):
+        probe = cells[probe_index]
+        if isinstance(probe, str) and normalise_header(probe) == probe_header and _repeats_header(values):
             continue  # the header repeated (two files pasted one under the other)
         result.append(ImportRow(number, values))
     return ImportFile(match.definition, file_format, sheet_name, match.header_row, result, ignored)
+
+
+def _repeats_header(values: dict[str, CellValue]) -> bool:
+    return all(normalise_header(value) == normalise_header(name) for name, value in values.items() if value is not None)
 
 
 def _rows_covered_by_wide_merges(merged: list[tuple[int, int, int, int]], width: int) -> set[int]:
@@ -177,6 +191,4 @@ def _not_a_template_message(
     shown = "、".join(str(value).strip() for value in first[:6] if str(value or "").strip())
     found = f"，工作表“{sheet_name}”的第一行是“{shown}”" if shown else f"，工作表“{sheet_name}”是空的"
     expected = "、".join(definitions[0].column_names[:4]) if definitions else ""
-    return (
-        f"这不是导入模板{found}。请下载{titles}，在第1行表头（{expected}……）下逐行填写后再上传"
-    )
+    return f"这不是导入模板{found}。请下载{titles}，在第1行表头（{expected}……）下逐行填写后再上传"

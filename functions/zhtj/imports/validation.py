@@ -100,8 +100,11 @@ def _choice_table(definition: TemplateDefinition, column: Column) -> dict[str, s
     key = (definition.key, column.name)
     table = _CHOICE_TABLES.get(key)
     if table is None:
-        table = {_comparable(alias): choice for alias, choice in column.choice_aliases}
-        table.update({_comparable(choice): choice for choice in column.choices})
+        # Exact spellings first (the fast path: a dropdown gives exactly the choice), then
+        # their NFKC/space-free forms, looked up only when the exact text is not found.
+        pairs = [*column.choice_aliases, *((choice, choice) for choice in column.choices)]
+        table = {_comparable(spelling): choice for spelling, choice in pairs}
+        table.update({spelling: choice for spelling, choice in pairs})
         _CHOICE_TABLES[key] = table
     return table
 
@@ -136,7 +139,10 @@ class _Row:
         if text is None:
             return None
         column = self.definition.column(name)
-        found = _choice_table(self.definition, column).get(_comparable(text))
+        table = _choice_table(self.definition, column)
+        found = table.get(text)
+        if found is None:
+            found = table.get(_comparable(text))
         if found is None:
             shown = "、".join(column.choices) if len(column.choices) <= 12 else "下拉选项"
             self.fail(name, "not_a_choice", f"“{text}”不是可选的值，请从{shown}中选择")
@@ -153,6 +159,9 @@ class _Row:
         text = self.required(name) if required else self.optional(name)
         if text is None:
             return
+        # Chinese names carry no spaces (minority names join parts with “·”): a space is a
+        # typing slip, and keeping it would make 张 三 and 张三 two people.
+        text = self.result.values[name] = "".join(text.split())
         if len(text) > PERSON_NAME_MAX_LENGTH:
             self.fail(name, "too_long", f"不能超过{PERSON_NAME_MAX_LENGTH}个字")
         elif any(character.isdigit() for character in text):
@@ -213,7 +222,7 @@ def _flag_duplicates(results: Sequence[RowResult], column: str, rule: str) -> No
     rows_by_value: dict[str, list[RowResult]] = defaultdict(list)
     for result in results:
         value = result.values.get(column, "")
-        if value and column not in result.failed_columns():
+        if value and (not result.errors or column not in result.failed_columns()):
             rows_by_value[value].append(result)
     for group in rows_by_value.values():
         if len(group) < 2:

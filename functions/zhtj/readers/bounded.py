@@ -86,11 +86,7 @@ class BoundedCrash(BoundedError):
     """The child died without answering (a signal, ``os._exit``, a fault in C code)."""
 
     def __init__(self, exitcode: int | None) -> None:
-        how = (
-            f"killed by signal {-exitcode}"
-            if exitcode is not None and exitcode < 0
-            else f"exit code {exitcode}"
-        )
+        how = f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
         super().__init__(f"child process died without a result ({how})")
         self.exitcode = exitcode
 

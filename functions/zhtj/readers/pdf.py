@@ -224,9 +224,7 @@ def _too_large(size: int, limits: PdfLimits) -> Finding:
 def _cheap_problem(data: bytes, size: int, limits: PdfLimits) -> Finding | None:
     """Size and magic-byte checks that need no parser (run in the caller)."""
     if size == 0:
-        return Finding(
-            "empty", "文件是空的（0 字节），可能上传时出错。请重新选择《入团志愿书》PDF 文件上传。"
-        )
+        return Finding("empty", "文件是空的（0 字节），可能上传时出错。请重新选择《入团志愿书》PDF 文件上传。")
     if size > limits.max_bytes:
         return _too_large(size, limits)
     # PDF 32000-1 §7.5.2 puts "%PDF-" at the start; readers (Acrobat among them) accept it
@@ -236,9 +234,7 @@ def _cheap_problem(data: bytes, size: int, limits: PdfLimits) -> Finding | None:
     return Finding("not_pdf", _not_pdf_message(data))
 
 
-_WHAT_IMAGE: Final = (
-    "请用扫描软件或手机扫描 APP 把《入团志愿书》各页按顺序合成 1 份 PDF 后再上传（操作指引 5.2）。"
-)
+_WHAT_IMAGE: Final = "请用扫描软件或手机扫描 APP 把《入团志愿书》各页按顺序合成 1 份 PDF 后再上传（操作指引 5.2）。"
 _RENAMED: Final = "（扩展名被改成了 .pdf），不是 PDF 文件。"
 
 
@@ -262,11 +258,7 @@ def _not_pdf_message(data: bytes) -> str:
             return "这是一个 OpenDocument（LibreOffice/WPS）文档" + _RENAMED + "请先“导出为 PDF”再上传。"
         return "这是一个压缩包（zip）" + _RENAMED + "请解压后上传其中的《入团志愿书》PDF 文件。"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return (
-            "这是一个旧版 Office（.doc/.xls）或 WPS 文件"
-            + _RENAMED
-            + "请先“另存为”PDF 再上传（操作指引 5.2）。"
-        )
+        return "这是一个旧版 Office（.doc/.xls）或 WPS 文件" + _RENAMED + "请先“另存为”PDF 再上传（操作指引 5.2）。"
     if head.startswith(b"\xff\xd8\xff"):
         return "这是一张 JPEG 图片" + _RENAMED + _WHAT_IMAGE
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -293,9 +285,7 @@ def _not_pdf_message(data: bytes) -> str:
     text = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
         return (
-            "这是一个网页或 XML 文件（可能是下载失败时保存的页面）"
-            + _RENAMED
-            + "请上传真正的《入团志愿书》PDF 文件。"
+            "这是一个网页或 XML 文件（可能是下载失败时保存的页面）" + _RENAMED + "请上传真正的《入团志愿书》PDF 文件。"
         )
     if head.startswith(b"%!PS"):
         return "这是一个 PostScript 文件" + _RENAMED + "请先转换为 PDF 再上传。"
@@ -316,8 +306,7 @@ def _too_complex_time(limits: PdfLimits) -> Finding:
 def _too_complex_memory() -> Finding:
     return Finding(
         "too_complex",
-        "文件结构过于复杂，检查它所需的内存超过了系统上限。"
-        "请用扫描软件、手机扫描 APP 或 WPS 重新生成 PDF 后上传。",
+        "文件结构过于复杂，检查它所需的内存超过了系统上限。请用扫描软件、手机扫描 APP 或 WPS 重新生成 PDF 后上传。",
     )
 
 
@@ -436,9 +425,7 @@ def _inspect_configured(
     except Exception:
         return count, (_corrupt("文件结构损坏，有页面缺失或无法读取"),), ()
     if count == 0:
-        no_pages = Finding(
-            "no_pages", "PDF 中没有任何页面。请重新生成包含《入团志愿书》全部页面的 PDF 后上传。"
-        )
+        no_pages = Finding("no_pages", "PDF 中没有任何页面。请重新生成包含《入团志愿书》全部页面的 PDF 后上传。")
         return 0, (no_pages,), ()
 
     errors: list[Finding] = []
@@ -461,24 +448,21 @@ def _inspect_configured(
         warnings.append(
             Finding(
                 "blank_page",
-                f"第 {_pages_text(blank)} 页看起来是空白页。"
-                "请确认没有漏扫、错页（操作指引 4.1：不得出现缺页、错页）。",
+                f"第 {_pages_text(blank)} 页看起来是空白页。请确认没有漏扫、错页（操作指引 4.1：不得出现缺页、错页）。",
             )
         )
     if count < limits.min_pages:
         warnings.append(
             Finding(
                 "few_pages",
-                f"文件只有 {count} 页。《入团志愿书》通常有多页，"
-                "请确认已逐页扫描、没有缺页（操作指引 4.1）。",
+                f"文件只有 {count} 页。《入团志愿书》通常有多页，请确认已逐页扫描、没有缺页（操作指引 4.1）。",
             )
         )
     elif count > limits.max_pages:
         warnings.append(
             Finding(
                 "many_pages",
-                f"文件有 {count} 页，多于《入团志愿书》通常的页数。"
-                "请确认没有混入其他团员的材料或重复扫描的页面。",
+                f"文件有 {count} 页，多于《入团志愿书》通常的页数。请确认没有混入其他团员的材料或重复扫描的页面。",
             )
         )
     if expected_number is not None and 0 not in broken:
@@ -515,9 +499,7 @@ def _too_complex_structure() -> Finding:
 
 # Operators that put marks on the page (PDF 32000-1 Tables 51, 59, 107, 87): text showing,
 # path painting (not clipping), shading, XObjects and inline images.
-_PAINT_RE: Final = re.compile(
-    rb"(?<![A-Za-z0-9*])(?:Tj|TJ|'|\"|f\*?|F|B\*?|b\*?|S|s|sh|Do|BI)(?![A-Za-z0-9*])"
-)
+_PAINT_RE: Final = re.compile(rb"(?<![A-Za-z0-9*])(?:Tj|TJ|'|\"|f\*?|F|B\*?|b\*?|S|s|sh|Do|BI)(?![A-Za-z0-9*])")
 _STRING_RE: Final = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>", re.DOTALL)
 # Decoded content streams longer than this are not blank; only shorter ones are scanned for
 # painting operators.

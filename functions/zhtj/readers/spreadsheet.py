@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import faulthandler
 import io
 import re
 import zipfile
@@ -169,8 +170,7 @@ def read_spreadsheet(
     except (BoundedMemoryExceeded, BoundedCrash):
         raise SpreadsheetRefused(
             "read_memory",
-            "读取文件所需内存超出上限，文件可能过大、含有大量空白格式或已损坏。"
-            "请把数据复制到新下载的模板中再上传",
+            "读取文件所需内存超出上限，文件可能过大、含有大量空白格式或已损坏。请把数据复制到新下载的模板中再上传",
         ) from None
     except BoundedFuncError:
         raise SpreadsheetRefused("file_corrupt", "文件已损坏或格式无法识别，请用Excel或WPS重新保存后上传") from None
@@ -353,6 +353,9 @@ def _parse_in_child(
 ) -> SheetRows | SpreadsheetRefused:
     """Return the refusal instead of raising it: run_bounded reports a raised exception
     only by type name, and the admin must see our message."""
+    # An abort inside calamine is expected and answered by the parent; a faulthandler
+    # inherited from the caller (pytest enables one) would only add a Python traceback.
+    faulthandler.disable()
     try:
         if kind == "csv":
             return _read_csv(data, filename, select, limits)
@@ -416,42 +419,36 @@ def _read_workbook(
         if first is None and meta.visible == visible:
             first = result
     fallback = first or SheetRows(format=kind, sheet_name=names[0], rows=[], sheet_names=names)
-    return SheetRows(
-        format=kind, sheet_name=fallback.sheet_name, rows=fallback.rows, selected=False, sheet_names=names
-    )
+    return SheetRows(format=kind, sheet_name=fallback.sheet_name, rows=fallback.rows, selected=False, sheet_names=names)
 
 
 def _sheet_rows(sheet: object) -> list[tuple[int, Row]]:
     """Non-blank rows with their own 1-based numbers, trailing empty cells dropped.
 
-    calamine's ``iter_rows`` has yielded rows from A1 in some versions and from the first
-    used cell in others; the offsets are derived from ``end`` so both give true numbers.
+    ``to_python(skip_empty_area=False)`` starts at A1 whatever the first used cell, so a
+    list index is a row number minus one (the sheet's size was bounded before this).
     """
-    raw: list[list[CellValue]] = list(sheet.iter_rows())  # type: ignore[attr-defined]
-    end = sheet.end  # type: ignore[attr-defined]
-    if end is None or not raw:
-        return []
-    row_offset = end[0] + 1 - len(raw)
-    column_offset = end[1] + 1 - max(len(cells) for cells in raw)
-    padding: list[CellValue] = [""] * column_offset
+    raw: list[list[CellValue]] = sheet.to_python(skip_empty_area=False)  # type: ignore[attr-defined]
     rows: list[tuple[int, Row]] = []
-    for index, cells in enumerate(raw):
+    for number, cells in enumerate(raw, start=1):
         trimmed = _trim(cells)
         if trimmed:
-            rows.append((row_offset + index + 1, padding + trimmed if column_offset else trimmed))
+            rows.append((number, trimmed))
     return rows
 
 
 def _trim(cells: Sequence[CellValue]) -> Row:
+    """``cells`` without trailing empty cells; [] for a row that holds only blanks."""
     last = len(cells)
-    while last and (cells[last - 1] is None or cells[last - 1] == ""):
+    while last and (cells[last - 1] == "" or cells[last - 1] is None):
         last -= 1
     if last == 0:
         return []
-    trimmed = list(cells[:last])
-    if all(value is None or (isinstance(value, str) and not value.strip()) for value in trimmed):
-        return []
-    return trimmed
+    trimmed = list(cells[:last]) if last < len(cells) else list(cells)
+    for value in trimmed:  # usually decided by the first cell
+        if not isinstance(value, str) or value.strip():
+            return trimmed
+    return []
 
 
 def _read_csv(data: bytes, filename: str, select: SheetSelector | None, limits: ReadLimits) -> SheetRows:
@@ -470,7 +467,9 @@ def _read_csv(data: bytes, filename: str, select: SheetSelector | None, limits: 
             if trimmed:
                 rows.append((number, trimmed))
     except csv.Error:
-        raise SpreadsheetRefused("file_corrupt", "CSV文件格式有误（引号不配对等），请用Excel或WPS重新保存后上传") from None
+        raise SpreadsheetRefused(
+            "file_corrupt", "CSV文件格式有误（引号不配对等），请用Excel或WPS重新保存后上传"
+        ) from None
     name = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
     selected = select is None or select(name, [cells for _, cells in rows[:HEAD_ROWS]])
     return SheetRows(format="csv", sheet_name=name, rows=rows, selected=selected, sheet_names=(name,))
@@ -490,6 +489,4 @@ def decode_csv_bytes(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SpreadsheetRefused(
-        "file_encoding", "无法识别CSV文件的编码，请用Excel或WPS另存为“CSV UTF-8”或.xlsx格式后上传"
-    )
+    raise SpreadsheetRefused("file_encoding", "无法识别CSV文件的编码，请用Excel或WPS另存为“CSV UTF-8”或.xlsx格式后上传")

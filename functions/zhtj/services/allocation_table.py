@@ -427,8 +427,14 @@ def _read_unit_sheet(sheet: Any, counties: Mapping[str, list[County]]) -> tuple[
                 f"{who}的单位名称与前面行中的“{names[unit_id]}”不一致，同一单位代码须使用同一名称",
                 "name",
             )
-        domain = parse_domain(_cell(row, DOMAIN_HEADER), where=who)
         by_domain = figures.setdefault(unit_id, {})
+        if str(_cell(row, DOMAIN_HEADER)).strip() == "":
+            # A unit with no figures yet (e.g. listed for its counties only) is one row with
+            # code and name alone; figures without a domain are a mistake.
+            if any(str(_cell(row, FIGURE_HEADERS[field])).strip() for field in FIGURE_FIELDS):
+                raise InvalidAllocationInput("domain_missing", f"{who}未填写领域", "domain")
+            continue
+        domain = parse_domain(_cell(row, DOMAIN_HEADER), where=who)
         if domain in by_domain:
             raise InvalidAllocationInput(
                 "figures_duplicate", f"{who}的{domain.value}领域重复填报，每个单位每个领域只填一行", "domain"
@@ -498,20 +504,27 @@ def render_input_xlsx(source: AllocationInput) -> bytes:
         ],
         text_columns=0,
     )
-    unit_rows = [
-        [unit.unit_id, unit.name, domain.value] + [getattr(unit.figures[domain], name) for name in FIGURE_FIELDS]
-        for unit in source.units
-        for domain in Domain
-        if domain in unit.figures
-    ]
+    unit_rows: list[list[object]] = []
+    for unit in source.units:
+        applicable = [domain for domain in Domain if domain in unit.figures]
+        if not applicable:
+            unit_rows.append([unit.unit_id, unit.name, None])
+        for domain in applicable:
+            figures = unit.figures[domain]
+            # only the columns that apply to the domain; the others stay blank (not 0)
+            unit_rows.append(
+                [unit.unit_id, unit.name, domain.value]
+                + [getattr(figures, name) if name in applicable_fields(domain) else None for name in FIGURE_FIELDS]
+            )
     sheet(UNITS_SHEET, UNIT_COLUMNS, unit_rows, text_columns=3)
     county_rows = [[unit.unit_id, county.county_id, county.name] for unit in source.units for county in unit.counties]
     sheet(COUNTIES_SHEET, COUNTY_COLUMNS, county_rows, text_columns=3)
     return _workbook_bytes(workbook, plan.year)
 
 
-def input_instructions() -> list[str]:
-    """The input format in Chinese: the 填表说明 sheet and ``zhtj allocate --help``."""
+def input_instructions(*, with_field_list: bool = True) -> list[str]:
+    """The input format in Chinese: the 填表说明 sheet and ``zhtj allocate --help`` (which lists
+    the fields itself, hence ``with_field_list``)."""
     figure_lines = [
         f"  {FIGURE_HEADERS[name]}  ← JSON字段 {name}；适用领域："
         + "、".join(domain.value for domain in Domain if name in applicable_fields(domain))
@@ -528,7 +541,7 @@ def input_instructions() -> list[str]:
         "  单位代码：设区市用GB/T 2260四位代码（如3201），省级单位如32P01；领域："
         + "、".join(domain.value for domain in Domain)
         + "。数字须为非负整数，不适用的列留空。",
-        *figure_lines,
+        *(figure_lines if with_field_list else []),
         "  毕业年级：2023年计划为2024届（初三、高三）；新生年级：2023年计划为2022级（大一）。",
         f"工作表“{COUNTIES_SHEET}”（可选）：列为 " + "｜".join(COUNTY_COLUMNS) + "，列出每个单位所辖县（市、区），"
         "每个县（市、区）至少安排1个社会领域名额（通知§二.5）。",
@@ -827,8 +840,9 @@ def _append(sheet: Worksheet, values: list[object]) -> None:
 
 
 class _PinnedClockZipFile(zipfile.ZipFile):
-    """A ZipFile whose entries all carry one fixed date (zipfile would stamp each entry
-    written by name with the current time, so two runs would differ)."""
+    """A ZipFile whose entries all carry one fixed date. zipfile stamps an entry written by
+    name with the current time, and one copied from a file (openpyxl writes each worksheet
+    to a temporary file first) with that file's mtime — either way two runs would differ."""
 
     def __init__(self, file: io.BytesIO, date_time: tuple[int, int, int, int, int, int]) -> None:
         super().__init__(file, "w", zipfile.ZIP_DEFLATED)
@@ -841,6 +855,10 @@ class _PinnedClockZipFile(zipfile.ZipFile):
             info.external_attr = 0o600 << 16  # what zipfile gives an entry written by name
             zinfo_or_arcname = info
         super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        with open(filename, "rb") as source:
+            self.writestr(str(arcname if arcname is not None else filename), source.read())
 
 
 def _workbook_bytes(workbook: Workbook, year: int) -> bytes:

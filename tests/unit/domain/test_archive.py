@@ -5,6 +5,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from zhtj.domain.archive import (
     NEW_ARCHIVE,
     Archive,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from zhtj.domain.domains import check_admission_domain, resolve_domain
 from zhtj.domain.errors import AdmissionRefused
 from zhtj.domain.glossary import Domain, Industry, IndustryGroup, StudyStatus

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from zhtj.domain.errors import DomainError, InvalidResidentId
 from zhtj.domain.glossary import Gender
 from zhtj.domain.ids import (

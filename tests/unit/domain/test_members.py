@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from zhtj.domain.errors import AdmissionRefused
 from zhtj.domain.glossary import Gender
 from zhtj.domain.ids import parse_resident_id

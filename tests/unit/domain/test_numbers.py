@@ -5,6 +5,7 @@ import itertools
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from zhtj.domain.errors import InvalidMemberNumber, SegmentError
 from zhtj.domain.glossary import Domain
 from zhtj.domain.numbers import (

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from zhtj.domain.errors import InvalidOrganisation, NotAuthorised
 from zhtj.domain.glossary import Industry, OrgKind, Role
 from zhtj.domain.orgs import (

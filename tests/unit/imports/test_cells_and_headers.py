@@ -70,7 +70,9 @@ def test_digits_text_keeps_exact_numbers_and_full_width() -> None:
     assert digits_text(13800000000, column="手机号码") == "13800000000"
 
 
-@pytest.mark.parametrize("value", [1.101051986020912e17, 110105198602091234, "1.10105E+17", "3.20102E+17", " 1.101051986020912e+17"])
+@pytest.mark.parametrize(
+    "value", [1.101051986020912e17, 110105198602091234, "1.10105E+17", "3.20102E+17", " 1.101051986020912e+17"]
+)
 def test_resident_id_stored_as_number_is_refused(value: object) -> None:
     with pytest.raises(CellProblem) as caught:
         resident_id_text(value, column="身份证号码")  # type: ignore[arg-type]
@@ -83,7 +85,7 @@ def test_member_number_in_scientific_notation_is_refused() -> None:
     assert "请将发展团员编号列设置为文本格式" in caught.value.reason
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil\",\"x\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://evil","x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_like_text_is_neutralised(text: str) -> None:
     assert neutralise_for_export(text) == "'" + text
     assert neutralise_for_export("张三") == "张三"
@@ -92,8 +94,17 @@ def test_formula_like_text_is_neutralised(text: str) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["身份证号码", "*身份证号码", "身份证号码*", " * 身份证 号码 ", "＊身份证号码", "身份证号码：", "身份证号码（18位）",
-     "身份证号", "\u3000身份证号码\n"],
+    [
+        "身份证号码",
+        "*身份证号码",
+        "身份证号码*",
+        " * 身份证 号码 ",
+        "＊身份证号码",
+        "身份证号码：",
+        "身份证号码（18位）",
+        "身份证号",
+        "\u3000身份证号码\n",
+    ],
 )
 def test_header_tolerance(header: str) -> None:
     assert canonical_column(MEMBER_TEMPLATE, header) == "身份证号码"

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from zhtj.domain.glossary import Industry, OrgKind, StudyStatus
-from zhtj.imports import BRANCH_TEMPLATE, MEMBER_TEMPLATE, TEMPLATES, template_xlsx
+from zhtj.imports import BRANCH_TEMPLATE, MEMBER_TEMPLATE, TEMPLATES, TemplateDefinition, template_xlsx
 from zhtj.imports.definitions import CHOICES_SHEET, ETHNIC_GROUPS, INSTRUCTIONS_SHEET
 
 MEMBER_COLUMNS = (
@@ -20,7 +20,7 @@ MEMBER_COLUMNS = (
 )  # fmt: skip
 
 
-def _load(definition=MEMBER_TEMPLATE) -> openpyxl.Workbook:
+def _load(definition: TemplateDefinition = MEMBER_TEMPLATE) -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(template_xlsx(definition)))
 
 
@@ -39,8 +39,9 @@ def test_template_title_and_sheets() -> None:
     assert workbook.sheetnames == ["团员信息", INSTRUCTIONS_SHEET, CHOICES_SHEET]
     assert workbook[CHOICES_SHEET].sheet_state == "hidden"
     assert workbook.active.title == "团员信息"
-    instructions = " ".join(str(cell.value) for row in workbook[INSTRUCTIONS_SHEET].iter_rows() for cell in row
-                            if cell.value)
+    instructions = " ".join(
+        str(cell.value) for row in workbook[INSTRUCTIONS_SHEET].iter_rows() for cell in row if cell.value
+    )
     assert "文本格式" in instructions and "失败原因" in instructions
     for column in MEMBER_COLUMNS:
         assert column in instructions
@@ -57,7 +58,7 @@ def _dropdowns(workbook: openpyxl.Workbook, sheet_name: str) -> dict[str, list[s
         letter = str(validation.sqref).split(":")[0].rstrip("0123456789")
         assert str(validation.sqref).startswith(f"{letter}2:")
         defined = workbook.defined_names[validation.formula1]
-        (target_sheet, cells), = defined.destinations
+        ((target_sheet, cells),) = defined.destinations
         values = [cell.value for row in workbook[target_sheet][cells.replace("$", "")] for cell in row]
         found[headers[letter]] = values
     return found
@@ -86,8 +87,16 @@ def test_text_format_on_number_like_columns() -> None:
 def test_branch_template_dropdowns_from_glossary() -> None:
     workbook = _load(BRANCH_TEMPLATE)
     headers = [str(cell.value).lstrip("*") for cell in workbook[BRANCH_TEMPLATE.sheet_name][1]]
-    assert headers[:8] == ["组织类别", "组织简称", "组织全称", "单位所属行业类别", "上级组织全称",
-                           "书记姓名", "书记身份证号码", "书记手机号码"]
+    assert headers[:8] == [
+        "组织类别",
+        "组织简称",
+        "组织全称",
+        "单位所属行业类别",
+        "上级组织全称",
+        "书记姓名",
+        "书记身份证号码",
+        "书记手机号码",
+    ]
     dropdowns = _dropdowns(workbook, BRANCH_TEMPLATE.sheet_name)
     assert dropdowns["单位所属行业类别"] == [industry.value for industry in Industry]
     assert dropdowns["组织类别"] == [kind.value for kind in OrgKind if kind is not OrgKind.PROVINCE]

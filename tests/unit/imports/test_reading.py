@@ -101,7 +101,10 @@ def test_resident_id_as_scientific_text_in_csv() -> None:
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig", "utf-8"])
 def test_csv_encodings(encoding: str) -> None:
-    rows = [member(1, 民族="维吾尔族"), member(2, 姓名="欧阳·娜娜", 性别="女", 身份证号码=resident_id(TODAY.replace(year=2008), 4))]
+    rows = [
+        member(1, 民族="维吾尔族"),
+        member(2, 姓名="欧阳·娜娜", 性别="女", 身份证号码=resident_id(TODAY.replace(year=2008), 4)),
+    ]
     data = _csv(rows).encode(encoding)
     imported = read_import_file(data, "名单.csv")
     assert imported.format == "csv" and [row.row for row in imported.rows] == [2, 3]
@@ -117,8 +120,15 @@ def test_csv_decoding_prefers_utf8_then_gb18030() -> None:
 
 
 def test_full_width_digits_and_spaces_are_normalised() -> None:
-    rows = [member(1, 身份证号码=" ".join(member(1)[1]).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
-                   发展团员编号="２０２３ ３２００ ０００１", 手机号码="138 0000 0001", 姓名=" 钱伟\u3000伟 ")]
+    rows = [
+        member(
+            1,
+            身份证号码=" ".join(str(member(1)[1])).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+            发展团员编号="２０２３ ３２００ ０００１",
+            手机号码="138 0000 0001",
+            姓名=" 钱伟\u3000伟 ",
+        )
+    ]
     checked = check_import(filled_template(rows), "x.xlsx", today=TODAY)
     assert checked.failed == []
     (result,) = checked.results
@@ -188,8 +198,12 @@ def test_reader_is_format_neutral() -> None:
 
 
 def test_xls_written_by_libreoffice(libreoffice: LibreOffice) -> None:
-    rows = [member(1), member(2, 入团年月=datetime(2023, 3, 1)), member(3, 入团年月="2023年3月", 民族="回族"),
-            member(4, 身份证号码=1.101051986020912e17)]
+    rows = [
+        member(1),
+        member(2, 入团年月=datetime(2023, 3, 1)),
+        member(3, 入团年月="2023年3月", 民族="回族"),
+        member(4, 身份证号码=1.101051986020912e17),
+    ]
     xls = libreoffice.convert(filled_template(rows), ".xlsx", "xls")
     assert xls.startswith(b"\xd0\xcf\x11\xe0")
     checked = check_import(xls, "智慧团建导入团员团干部导入模板.xls", today=TODAY)
@@ -217,6 +231,8 @@ def test_xlsx_resaved_by_libreoffice(libreoffice: LibreOffice) -> None:
 
 def test_csv_written_by_libreoffice(libreoffice: LibreOffice) -> None:
     # 44,34,76: comma-separated, double quotes, UTF-8 (LibreOffice's CSV filter options).
-    csv_bytes = libreoffice.convert(filled_template([member(1), member(2)]), ".xlsx", 'csv:Text - txt - csv (StarCalc):44,34,76')
+    csv_bytes = libreoffice.convert(
+        filled_template([member(1), member(2)]), ".xlsx", "csv:Text - txt - csv (StarCalc):44,34,76"
+    )
     checked = check_import(csv_bytes, "x.csv", today=TODAY)
     assert checked.failed == [] and [result.row for result in checked.results] == [2, 3]

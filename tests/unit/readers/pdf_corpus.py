@@ -24,6 +24,10 @@ NUMBER = "202332000123"  # 2023, Jiangsu (32), sequence 123 — the project's co
 OTHER_NUMBER = "202332000999"
 
 MiB = 1024 * 1024
+# A page (object 5 by convention) showing content stream 4 with font 3.
+TEXT_PAGE = (
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+)
 
 # ------------------------------------------------------------------ a PDF built by hand
 
@@ -130,7 +134,7 @@ def page_tree_loop_pdf(kind: str = "self") -> bytes:
     /Pages node lists the root), "deep" (A → B → C → A)."""
     objects = _one_page_objects()
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
-    objects[5] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    objects[5] = TEXT_PAGE
     if kind == "self":
         objects[2] = b"<< /Type /Pages /Kids [5 0 R 2 0 R] /Count 2 >>"
     elif kind == "parent":
@@ -151,7 +155,7 @@ def circular_prev_pdf(kind: str = "self") -> bytes:
     objects = _one_page_objects()
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objects[2] = b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>"
-    objects[5] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    objects[5] = TEXT_PAGE
     out = bytearray(b"%PDF-1.7\n")
     offsets = {}
     for number in sorted(objects):
@@ -184,16 +188,24 @@ def zlib_bomb(total: int = 1024 * MiB, fill: bytes = b" ") -> bytes:
 
 
 def bomb_pdf(where: str = "content", bomb: bytes | None = None) -> bytes:
-    """One page whose content stream ("content") or image ("image") is a zlib bomb."""
+    """One page whose content stream is a zlib bomb: "content" (plain /FlateDecode, our own
+    bounded inflater meets it), "content-hex" (/ASCIIHexDecode then /FlateDecode, so pypdf
+    decodes it under its configured limit) or "image" (a 1 GiB declared grey image)."""
     bomb = zlib_bomb() if bomb is None else bomb
     objects = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
         2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
     }
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>"
     if where == "content":
         objects[4] = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(bomb) + bomb + b"\nendstream"
-        objects[5] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>"
-    else:
+        objects[5] = page
+    elif where == "content-hex":
+        hexed = bomb.hex().encode() + b">"
+        entries = b"<< /Length %d /Filter [/ASCIIHexDecode /FlateDecode] >>" % len(hexed)
+        objects[4] = entries + b"\nstream\n" + hexed + b"\nendstream"
+        objects[5] = page
+    elif where == "image":
         # 32768 × 32768 grey = 1 GiB declared, matching what the data inflates to.
         objects[3] = (
             b"<< /Type /XObject /Subtype /Image /Width 32768 /Height 32768 /ColorSpace /DeviceGray "
@@ -204,22 +216,46 @@ def bomb_pdf(where: str = "content", bomb: bytes | None = None) -> bytes:
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
             b"/Resources << /XObject << /Im0 3 0 R >> >> /Contents 4 0 R >>"
         )
+    else:  # pragma: no cover
+        raise ValueError(where)
     return assemble(objects)
 
 
-def padded_pdf(size: int) -> bytes:
-    """A valid one-page PDF grown to ``size`` bytes by an unreferenced uncompressed stream."""
-    base = text_pdf(pages=1, lines_per_page=3)
-    filler_len = max(0, size - len(base) - 200)
-    objects = {
-        1: b"<< /Type /Catalog /Pages 2 0 R >>",
-        2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
-        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        4: stream_obj(page_content([f"Member development number: {NUMBER}"])),
-        5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>",
-        6: stream_obj(os.urandom(filler_len), compress=False),
-    }
+def nested_pdf(depth: int = 50_000) -> bytes:
+    """A page dictionary holding an array nested ``depth`` deep (a parser-recursion attack)."""
+    objects = _one_page_objects()
+    objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objects[2] = b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>"
+    objects[5] = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Junk "
+        + b"[" * depth
+        + b"]" * depth
+        + b" >>"
+    )
     return assemble(objects)
+
+
+def pdf_of_size(size: int) -> bytes:
+    """A valid one-page PDF of exactly ``size`` bytes, grown by an unreferenced stream."""
+
+    def build(filler: int) -> bytes:
+        objects = _one_page_objects()
+        objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
+        objects[2] = b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>"
+        objects[5] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+        )
+        objects[6] = stream_obj(b"\0" * filler, compress=False)
+        return assemble(objects)
+
+    filler = max(0, size - len(build(0)))
+    for _ in range(3):  # the /Length digits and xref offsets settle within two rounds
+        data = build(filler)
+        if len(data) == size:
+            return data
+        filler += size - len(data)
+    raise AssertionError(f"could not build a PDF of {size} bytes")
 
 
 # ------------------------------------------------------------ images and scanned PDFs
@@ -247,7 +283,9 @@ def jpeg_bytes(image: object, quality: int = 80) -> bytes:
     return buffer.getvalue()
 
 
-def scan_jpegs(pages: int = 4, size: tuple[int, int] = (620, 877), *, noise: float = 24.0, quality: int = 80) -> list[bytes]:
+def scan_jpegs(
+    pages: int = 4, size: tuple[int, int] = (620, 877), *, noise: float = 24.0, quality: int = 80
+) -> list[bytes]:
     return [
         jpeg_bytes(page_image(*size, noise=noise, seed=index, text=f"page {index + 1}"), quality)
         for index in range(pages)

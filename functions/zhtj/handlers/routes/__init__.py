@@ -4,4 +4,5 @@ the modules listed in ROUTE_MODULES, in order."""
 ROUTE_MODULES: tuple[str, ...] = (
     "zhtj.handlers.routes.system",
     "zhtj.handlers.routes.orgs",
+    "zhtj.handlers.routes.members",
 )
