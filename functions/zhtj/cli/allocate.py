@@ -162,7 +162,7 @@ def _read_input(path: Path, year: int) -> AllocationInput:
                 "input",
             ) from None
         return parse_input(data, year=year)
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix == ".xlsx":
         try:
             return read_input_xlsx(content, year=year)
         except InvalidAllocationInput:

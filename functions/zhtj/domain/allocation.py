@@ -343,9 +343,7 @@ def allocate(plan: ProvincePlan, units: Sequence[UnitFigures], *, illustrative: 
     ordered = _validated_units(units)
     quotas, findings = _apportion_all(plan.quotas, ordered, plan.province_code, plan.province_name)
     findings.extend(_higher_vocational_share(plan))
-    segments = assign_segments(
-        plan.year, plan.province_code, [(u.unit_id, quotas[u.unit_id]) for u in ordered]
-    )
+    segments = assign_segments(plan.year, plan.province_code, [(u.unit_id, quotas[u.unit_id]) for u in ordered])
     return _assemble(
         plan.year,
         plan.province_code,
@@ -513,9 +511,7 @@ def _validated_units(units: Sequence[UnitFigures]) -> list[UnitFigures]:
             _check_figures(who, unit.unit_id, domain, figures)
         for county in unit.counties:
             _check_id(county.county_id, what=f"{who}所辖县（市、区）代码", field_name="county_id")
-            _check_name(
-                county.name, what=f"{who}所辖县（市、区）“{county.county_id}”的名称", field_name="county"
-            )
+            _check_name(county.name, what=f"{who}所辖县（市、区）“{county.county_id}”的名称", field_name="county")
             owner = seen_counties.get(county.county_id)
             if owner is not None:
                 raise InvalidAllocationInput(
@@ -599,9 +595,7 @@ def _check_name(raw: object, *, what: str, field_name: str) -> None:
             "name_too_long", f"{what}不能超过{NAME_MAX_LENGTH}个字，当前为{len(raw)}个字", field_name
         )
     if not raw.isprintable():
-        raise InvalidAllocationInput(
-            "name_control_character", f"{what}含有控制字符（如换行、制表符）", field_name
-        )
+        raise InvalidAllocationInput("name_control_character", f"{what}含有控制字符（如换行、制表符）", field_name)
 
 
 # --- apportionment ------------------------------------------------------------------------
@@ -615,9 +609,7 @@ class _Context:
     owner_name: str
     findings: list[Finding]
 
-    def add(
-        self, unit: UnitFigures | None, domain: Domain | None, rule: Rule, severity: Severity, text: str
-    ) -> None:
+    def add(self, unit: UnitFigures | None, domain: Domain | None, rule: Rule, severity: Severity, text: str) -> None:
         unit_id, name = (unit.unit_id, unit.name) if unit is not None else (self.owner_id, self.owner_name)
         self.findings.append(Finding(unit_id, name, domain, rule, severity, text))
 
@@ -638,9 +630,7 @@ def _apportion_all(
 def _apportion_domain(domain: Domain, total: int, ordered: list[UnitFigures], context: _Context) -> list[int]:
     if not ordered:
         if total:
-            raise InvalidAllocationInput(
-                "no_units", f"{domain.value}领域计划为{total}，但没有可分配的单位", "units"
-            )
+            raise InvalidAllocationInput("no_units", f"{domain.value}领域计划为{total}，但没有可分配的单位", "units")
         return []
     floors = [len(unit.counties) if domain is Domain.SOCIAL else 0 for unit in ordered]
     floor_sum = sum(floors)
@@ -746,7 +736,7 @@ def _school_weight(domain: Domain, unit: UnitFigures, figures: DomainFigures, co
             domain,
             _ratio_rule(domain),
             Severity.BINDING,
-            f"{cohort}团青比已达{_percent(members, youth)}，不低于测算目标{target}%，本次测算无增量权重",
+            f"{cohort}团青比已达{_percent(members, youth, ROUND_DOWN)}，不低于测算目标{target}%，本次测算无增量权重",
         )
         return 0
     cap = PERCENT * figures.activists
@@ -783,11 +773,12 @@ def _university_weight(domain: Domain, unit: UnitFigures, figures: DomainFigures
         return 0
     factor = NORMAL_FACTOR
     if figures.freshman_youth:
-        freshman_ratio = _percent(figures.freshman_members, figures.freshman_youth)
         above_strict = PERCENT * figures.freshman_members > (
             UNDERGRADUATE_FRESHMAN_STRICT_ABOVE_PERCENT * figures.freshman_youth
         )
         below_tilt = PERCENT * figures.freshman_members < FRESHMAN_TILT_BELOW_PERCENT * figures.freshman_youth
+        rounding = ROUND_UP if above_strict else ROUND_DOWN
+        freshman_ratio = _percent(figures.freshman_members, figures.freshman_youth, rounding)
         if domain is Domain.UNDERGRADUATE and above_strict:
             factor = STRICT_FACTOR
             context.add(
@@ -841,7 +832,7 @@ def _check_result(domain: Domain, unit: UnitFigures, quota: int, context: _Conte
                 domain,
                 Rule.JUNIOR_HIGH_GRADUATING_RATIO,
                 Severity.BREACH,
-                f"按名额{quota}个测算，年底毕业年级团青比将达{_percent(projected, youth)}，"
+                f"按名额{quota}个测算，年底毕业年级团青比将达{_percent(projected, youth, ROUND_UP)}，"
                 f"超出{target}%左右（{low}%–{high}%）的控制目标，严禁毕业前突击发展",
             )
         elif PERCENT * projected < low * youth:
@@ -850,7 +841,7 @@ def _check_result(domain: Domain, unit: UnitFigures, quota: int, context: _Conte
                 domain,
                 Rule.JUNIOR_HIGH_GRADUATING_RATIO,
                 Severity.ADVISORY,
-                f"按名额{quota}个测算，年底毕业年级团青比约{_percent(projected, youth)}，"
+                f"按名额{quota}个测算，年底毕业年级团青比约{_percent(projected, youth, ROUND_DOWN)}，"
                 f"低于{target}%左右（{low}%–{high}%）的控制目标",
             )
     elif domain is Domain.HIGH_SCHOOL and figures.youth:
@@ -862,7 +853,7 @@ def _check_result(domain: Domain, unit: UnitFigures, quota: int, context: _Conte
                 domain,
                 Rule.HIGH_SCHOOL_RATIO,
                 Severity.BREACH,
-                f"按名额{quota}个测算，年底普通高中整体团青比将达{_percent(projected, figures.youth)}，"
+                f"按名额{quota}个测算，年底普通高中整体团青比将达{_percent(projected, figures.youth, ROUND_UP)}，"
                 f"超出{ceiling}%以内的控制目标",
             )
         graduating_youth, graduating_members = figures.graduating_youth, figures.graduating_members
@@ -872,7 +863,7 @@ def _check_result(domain: Domain, unit: UnitFigures, quota: int, context: _Conte
                 domain,
                 Rule.HIGH_SCHOOL_GRADUATING_RATIO,
                 Severity.BREACH,
-                f"毕业年级团青比已达{_percent(graduating_members, graduating_youth)}，超出{ceiling}%以内的"
+                f"毕业年级团青比已达{_percent(graduating_members, graduating_youth, ROUND_UP)}，超出{ceiling}%以内的"
                 "控制目标：严禁毕业前突击发展，名额应安排在高一、高二年级",
             )
     elif domain is Domain.SECONDARY_VOCATIONAL and figures.youth:
@@ -884,7 +875,7 @@ def _check_result(domain: Domain, unit: UnitFigures, quota: int, context: _Conte
                 domain,
                 Rule.SECONDARY_VOCATIONAL_RATIO,
                 Severity.BREACH,
-                f"按名额{quota}个测算，年底中职团青比将达{_percent(projected, figures.youth)}，超出{high}%",
+                f"按名额{quota}个测算，年底中职团青比将达{_percent(projected, figures.youth, ROUND_UP)}，超出{high}%",
             )
         elif PERCENT * projected < low * figures.youth:
             context.add(
@@ -892,7 +883,7 @@ def _check_result(domain: Domain, unit: UnitFigures, quota: int, context: _Conte
                 domain,
                 Rule.SECONDARY_VOCATIONAL_RATIO,
                 Severity.ADVISORY,
-                f"按名额{quota}个测算，年底中职团青比约{_percent(projected, figures.youth)}，"
+                f"按名额{quota}个测算，年底中职团青比约{_percent(projected, figures.youth, ROUND_DOWN)}，"
                 f"低于{low}%—{high}%区间，应加大中职一、二年级发展团员力度",
             )
     elif domain is Domain.SOCIAL and unit.counties and quota < len(unit.counties):
@@ -906,9 +897,7 @@ def _check_result(domain: Domain, unit: UnitFigures, quota: int, context: _Conte
     _check_activists(domain, unit, figures.activists, quota, context)
 
 
-def _check_activists(
-    domain: Domain, unit: UnitFigures, activists: int, quota: int, context: _Context
-) -> None:
+def _check_activists(domain: Domain, unit: UnitFigures, activists: int, quota: int, context: _Context) -> None:
     if quota == 0:
         return
     if activists < quota:
@@ -919,15 +908,14 @@ def _check_activists(
             Severity.BREACH,
             f"入团积极分子{activists}人，少于名额{quota}个，名额无法全部用足；应加强入团积极分子培养",
         )
-    elif not (
-        ACTIVISTS_GUIDANCE_LOW_HALVES * quota <= 2 * activists <= ACTIVISTS_GUIDANCE_HIGH_HALVES * quota
-    ):
+    elif not (ACTIVISTS_GUIDANCE_LOW_HALVES * quota <= 2 * activists <= ACTIVISTS_GUIDANCE_HIGH_HALVES * quota):
+        rounding = ROUND_DOWN if 2 * activists < ACTIVISTS_GUIDANCE_LOW_HALVES * quota else ROUND_UP
         context.add(
             unit,
             domain,
             Rule.ACTIVISTS_GUIDANCE,
             Severity.ADVISORY,
-            f"入团积极分子{activists}人，为名额{quota}个的{activists / quota:.1f}倍，"
+            f"入团积极分子{activists}人，为名额{quota}个的{_tenths(activists, quota, rounding)}倍，"
             "偏离“两倍左右”的要求（按1.5–3倍掌握）",
         )
 
@@ -997,8 +985,20 @@ def _assemble(
     )
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{PERCENT * part / whole:.1f}%"
+ROUND_DOWN: Final = -1
+ROUND_UP: Final = 1
+
+
+def _tenths(part: int, whole: int, rounding: int) -> str:
+    """part / whole to one decimal, rounded toward the side the message is about, so that a
+    value just under a bound never reads as the bound itself ("7.96 %" → "7.9%", not "8.0%")."""
+    numerator = 10 * part
+    tenths = -(-numerator // whole) if rounding == ROUND_UP else numerator // whole
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def _percent(part: int, whole: int, rounding: int) -> str:
+    return f"{_tenths(PERCENT * part, whole, rounding)}%"
 
 
 def _people(hundredths: int) -> str:

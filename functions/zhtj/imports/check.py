@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from zhtj.imports.definitions import TEMPLATES, TemplateDefinition
+from zhtj.imports.gcpause import paused_gc
 from zhtj.imports.reading import ImportFile, read_import_file
 from zhtj.imports.validation import RowResult, validate_rows
 from zhtj.readers.spreadsheet import DEFAULT_LIMITS, ReadLimits
@@ -55,5 +56,6 @@ def check_import(
     limits: ReadLimits = DEFAULT_LIMITS,
 ) -> ImportCheck:
     """Raises ``TemplateRefused`` when the file is no readable template."""
-    imported = read_import_file(data, filename, definitions=definitions, limits=limits)
-    return ImportCheck(imported, validate_rows(imported.definition, imported.rows, today))
+    with paused_gc():
+        imported = read_import_file(data, filename, definitions=definitions, limits=limits)
+        return ImportCheck(imported, validate_rows(imported.definition, imported.rows, today))

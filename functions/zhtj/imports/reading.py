@@ -14,6 +14,7 @@ from functools import partial
 
 from zhtj.domain.errors import DomainError
 from zhtj.imports.definitions import INSTRUCTIONS_SHEET, TEMPLATES, TemplateDefinition
+from zhtj.imports.gcpause import paused_gc
 from zhtj.imports.headers import HeaderMatch, find_header, normalise_header
 from zhtj.readers.spreadsheet import (
     DEFAULT_LIMITS,
@@ -82,7 +83,8 @@ def read_import_file(
             f"工作表“{sheet.sheet_name}”缺少必填列“{'”“'.join(best.missing)}”。"
             f"请使用最新的“{best.definition.title}”，不要删除或修改表头",
         )
-    imported = _rows_of(best, sheet.format, sheet.sheet_name, sheet.rows, sheet.merged)
+    with paused_gc():
+        imported = _rows_of(best, sheet.format, sheet.sheet_name, sheet.rows, sheet.merged)
     if not imported.rows:
         raise TemplateRefused(
             "no_rows",

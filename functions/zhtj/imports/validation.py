@@ -39,12 +39,14 @@ from zhtj.imports.cells import (
     resident_id_text,
 )
 from zhtj.imports.definitions import Column, TemplateDefinition
+from zhtj.imports.gcpause import paused_gc
 from zhtj.imports.reading import ImportRow
 from zhtj.readers.spreadsheet import CellValue
 
 PERSON_NAME_MAX_LENGTH: Final = 30
 REMARKS_MAX_LENGTH: Final = 200
 _MOBILE: Final = re.compile(r"1[3-9]\d{9}")
+_DIGIT: Final = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +95,21 @@ def _comparable(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-_CHOICE_TABLES: dict[tuple[str, str], dict[str, str]] = {}
+_CHOICE_TABLES: dict[tuple[str, str], tuple[Column, dict[str, str]]] = {}
 
 
-def _choice_table(definition: TemplateDefinition, column: Column) -> dict[str, str]:
-    key = (definition.key, column.name)
-    table = _CHOICE_TABLES.get(key)
-    if table is None:
+def _choice_table(definition: TemplateDefinition, name: str) -> tuple[Column, dict[str, str]]:
+    key = (definition.key, name)
+    cached = _CHOICE_TABLES.get(key)
+    if cached is None:
+        column = definition.column(name)
         # Exact spellings first (the fast path: a dropdown gives exactly the choice), then
         # their NFKC/space-free forms, looked up only when the exact text is not found.
         pairs = [*column.choice_aliases, *((choice, choice) for choice in column.choices)]
         table = {_comparable(spelling): choice for spelling, choice in pairs}
         table.update({spelling: choice for spelling, choice in pairs})
-        _CHOICE_TABLES[key] = table
-    return table
+        cached = _CHOICE_TABLES[key] = (column, table)
+    return cached
 
 
 class _Row:
@@ -115,10 +118,25 @@ class _Row:
     def __init__(self, definition: TemplateDefinition, source: ImportRow) -> None:
         self.definition = definition
         self.raw = source.values
-        self.result = RowResult(source.row, {name: clean_text(value) for name, value in source.values.items()})
+        self.result = RowResult(source.row, {})
 
     def text(self, name: str) -> str:
-        return self.result.values.get(name, "")
+        """The column's cleaned text, computed on first use (half the columns are read
+        from their raw value instead: ID, numbers, join month)."""
+        values = self.result.values
+        text = values.get(name)
+        if text is None:
+            text = values[name] = clean_text(self.raw.get(name))
+        return text
+
+    def finish(self) -> RowResult:
+        """Every column of the row gets a value, also those no rule looked at."""
+        values = self.result.values
+        if len(values) != len(self.raw):
+            for name, value in self.raw.items():
+                if name not in values:
+                    values[name] = clean_text(value)
+        return self.result
 
     def fail(self, name: str, code: str, reason: str) -> None:
         self.result.add(name, code, reason)
@@ -135,11 +153,16 @@ class _Row:
         return self.text(name) or None
 
     def choice(self, name: str, *, required: bool) -> str | None:
+        column, table = _choice_table(self.definition, name)
+        raw = self.raw.get(name)
+        if type(raw) is str:
+            found = table.get(raw)
+            if found is not None:  # picked from the dropdown: nothing to clean
+                self.result.values[name] = found
+                return found
         text = self.required(name) if required else self.optional(name)
         if text is None:
             return None
-        column = self.definition.column(name)
-        table = _choice_table(self.definition, column)
         found = table.get(text)
         if found is None:
             found = table.get(_comparable(text))
@@ -164,7 +187,7 @@ class _Row:
         text = self.result.values[name] = "".join(text.split())
         if len(text) > PERSON_NAME_MAX_LENGTH:
             self.fail(name, "too_long", f"不能超过{PERSON_NAME_MAX_LENGTH}个字")
-        elif any(character.isdigit() for character in text):
+        elif _DIGIT.search(text):
             self.fail(name, "name_digits", f"“{text}”中含有数字，请填写与身份证一致的姓名")
 
     def resident_id(self, name: str, today: date, *, required: bool) -> ResidentId | None:
@@ -337,9 +360,10 @@ def validate_rows(definition: TemplateDefinition, rows: Iterable[ImportRow], tod
     """Check every row of a read template offline; results in file order, one per row."""
     validate_one, flag_duplicates = _VALIDATORS[definition.key]
     results: list[RowResult] = []
-    for source in rows:
-        row = _Row(definition, source)
-        validate_one(row, today)
-        results.append(row.result)
-    flag_duplicates(results)
+    with paused_gc():
+        for source in rows:
+            row = _Row(definition, source)
+            validate_one(row, today)
+            results.append(row.finish())
+        flag_duplicates(results)
     return results

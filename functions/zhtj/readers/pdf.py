@@ -100,9 +100,10 @@ class PdfLimits:
     # still fits a worker timeout of 60 s with the S3 download and the database writes.
     timeout_s: float = 15.0
     # Extra address space the child may map on top of what it inherits. The file itself is
-    # shared with the parent (fork); the rest is pypdf's object cache, one decoded content
-    # stream at a time and 4 MiB inflate buffers. 512 MiB lets pypdf reach its own 64 MiB
-    # stream limit (below) several times over, and fits a 1 GB worker function.
+    # shared with the parent (fork); the rest is pypdf's object cache (images are dropped
+    # from it once checked), one decoded content stream at a time and 4 MiB inflate
+    # buffers — a 20 MB scan adds ≈ 3 MiB (bench/bench_pdf.py). 512 MiB lets pypdf reach
+    # its own 64 MiB stream limit (below) several times over, and fits a 1 GB function.
     memory_bytes: int = 512 * MiB
     # Largest decoded content stream (and pypdf's per-stream decompression limit). A text
     # page of a LibreOffice/Word export is tens of KB; scans are bytes. 64 MiB refuses a
@@ -136,6 +137,9 @@ def check_pdf(
     limits: PdfLimits = DEFAULT_LIMITS,
 ) -> PdfVerdict:
     """Check one uploaded archive PDF. ``ok`` is true when it has no errors.
+
+    Never raises on any ``data`` and returns within about ``limits.timeout_s`` (plus the
+    hash and the fork); raises ``ValueError`` only for a malformed ``expected_number``.
 
     ``expected_number`` is the member's 12-digit development number in the system; when
     given, a first page with a text layer must carry it (guide §5.7).
@@ -402,9 +406,12 @@ def _inspect_configured(
     try:
         # Non-strict: real producers (phone apps especially) write slightly wrong xref
         # offsets that every viewer repairs; we refuse damage by checking the data itself.
-        # pypdf 7.1.1 stops at circular /Prev chains (SEC fix #3655, in since 6.7.2) and
-        # bounds runs of comments (_MAX_LEADING_COMMENTS), both seen in its source; the
-        # child's time bound covers any loop it still has.
+        # Loop fixes in the pinned pypdf 7.1.1, checked against its changelog and source:
+        # circular xref /Prev chains stop (changelog 6.7.2, "SEC: Prevent infinite loop from
+        # circular xref /Prev references (#3655)"; _reader.py visited_xref_offsets), comment
+        # loops (changelog 3.9.0 #1828; skip_over_comments(limit=_MAX_LEADING_COMMENTS) in
+        # 7.1.1), cyclic /Pages trees (changelog 6.13.2 #3847). The child's time bound
+        # covers any loop pypdf still has.
         reader = PdfReader(_stream(data), strict=False)
         if reader.is_encrypted:
             return None, (_encrypted(),), ()
@@ -434,7 +441,7 @@ def _inspect_configured(
     blank: list[int] = []
     for index in range(count):
         try:
-            if _page_is_blank(reader, reader.pages[index], state):
+            if _page_is_blank(reader.pages[index], state):
                 blank.append(index)
         except (MemoryError, KeyboardInterrupt):
             raise
@@ -506,7 +513,7 @@ _STRING_RE: Final = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>", re.DOTA
 _BLANK_PROBE: Final = 4096
 
 
-def _page_is_blank(reader: PdfReader, page: PageObject, state: _State) -> bool:
+def _page_is_blank(page: PageObject, state: _State) -> bool:
     """Decode every content stream and check every image of the page; raise on damage.
     Returns whether the page looks blank (nothing painted, no image)."""
     from pypdf.generic import ArrayObject, DictionaryObject, NullObject
@@ -768,9 +775,14 @@ def _expected_image_bytes(image: StreamObject) -> int | None:
     return height * ((width * components * bits + 7) // 8)
 
 
-def _check_image(image: StreamObject, state: _State) -> None:
+def _check_image(image: StreamObject, state: _State, *, depth: int = 0) -> None:
     """Check an image's data cheaply: no pixel is decoded, but the compressed data must be
-    complete and well formed."""
+    complete and well formed. Its soft mask or stencil mask (Pillow writes RGBA pages as
+    an image plus an /SMask) is an image too."""
+    for key in ("/SMask", "/Mask"):
+        mask = _resolve(image.get(key))
+        if depth == 0 and _is_stream(mask):
+            _check_image(mask, state, depth=1)
     expected = _expected_image_bytes(image)
     if expected is not None and expected > state.limits.max_image_bytes:
         raise _TooComplex("declared image size is absurd")
@@ -780,7 +792,8 @@ def _check_image(image: StreamObject, state: _State) -> None:
         if expected is not None and len(_raw(image)) < expected:
             raise _Corrupt("image data too short")
     elif filters == ["/FlateDecode"]:
-        cap = (expected + expected // 8 + 64 * 1024) if expected is not None else state.limits.max_image_bytes
+        # A PNG predictor adds one byte per row: at most twice the samples (one-byte rows).
+        cap = 2 * expected + 64 * 1024 if expected is not None else state.limits.max_image_bytes
         length, _ = _inflate(_raw(image), state, cap=min(cap, state.limits.max_image_bytes), keep=0)
         if expected is not None and length < expected:
             raise _Corrupt("image data too short")
@@ -908,9 +921,9 @@ def _number_finding(page: PageObject, expected: str, limits: PdfLimits) -> Findi
 
 def _page_text(page: PageObject) -> str:
     """The page's text layer, or "" when it has none or it cannot be read."""
-    if not _has_fonts(page):
-        return ""
     try:
+        if not _has_fonts(page):
+            return ""
         return page.extract_text() or ""
     except (MemoryError, KeyboardInterrupt):
         raise

@@ -792,7 +792,7 @@ def _write_findings_sheet(sheet: Worksheet, allocation: Allocation) -> None:
         )
         for column, value in enumerate(values, start=1):
             cell = _put(sheet, row_number, column, value)
-            if column in (1,):
+            if column == 1:
                 cell.number_format = "@"
         row_number += 1
     if not allocation.findings:

@@ -35,16 +35,17 @@ def domain_figures(draw: st.DrawFn, domain: Domain) -> DomainFigures:
     if domain in (Domain.JUNIOR_HIGH, Domain.HIGH_SCHOOL):
         graduating_youth = draw(st.integers(0, youth))
         graduating_members = draw(st.integers(0, min(graduating_youth, members)))
-        return DomainFigures(youth, members, activists, graduating_youth=graduating_youth,
-                             graduating_members=graduating_members)
+        return DomainFigures(
+            youth, members, activists, graduating_youth=graduating_youth, graduating_members=graduating_members
+        )
     if domain.is_university:
         freshman_youth = draw(st.integers(0, youth))
         freshman_members = draw(st.integers(0, min(freshman_youth, members)))
-        return DomainFigures(youth, members, activists, freshman_youth=freshman_youth,
-                             freshman_members=freshman_members)
+        return DomainFigures(
+            youth, members, activists, freshman_youth=freshman_youth, freshman_members=freshman_members
+        )
     if domain is Domain.SOCIAL:
-        return DomainFigures(youth, draw(st.integers(0, 5_000)), activists,
-                             organisations=draw(st.integers(0, 500)))
+        return DomainFigures(youth, draw(st.integers(0, 5_000)), activists, organisations=draw(st.integers(0, 500)))
     return DomainFigures(youth, members, activists)
 
 
@@ -62,14 +63,13 @@ def provinces(draw: st.DrawFn, max_units: int = 8) -> tuple[ProvincePlan, list[U
     """A plan and units for which the plan can always be allocated: a domain gets places only
     when some unit has students (or, for 社会, counties) there."""
     count = draw(st.integers(1, max_units))
-    ids = draw(st.lists(st.from_regex(r"[0-9A-Z]{2,6}", fullmatch=True), min_size=count, max_size=count,
-                        unique=True))
+    ids = draw(st.lists(st.from_regex(r"[0-9A-Z]{2,6}", fullmatch=True), min_size=count, max_size=count, unique=True))
     units = [draw(unit_figures(unit_id)) for unit_id in ids]
     quotas = {}
     for domain in Domain:
         allocatable = any(u.of(domain).youth for u in units) or (
-            domain is Domain.SOCIAL and any(u.counties or u.of(domain).members or u.of(domain).organisations
-                                            for u in units)
+            domain is Domain.SOCIAL
+            and any(u.counties or u.of(domain).members or u.of(domain).organisations for u in units)
         )
         quotas[domain] = draw(st.integers(0, 5_000)) if allocatable else 0
     return ProvincePlan(YEAR, PROVINCE, "江苏省", quotas), units

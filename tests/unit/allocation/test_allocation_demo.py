@@ -39,7 +39,9 @@ def test_demo_units_are_the_13_cities_and_the_provincial_units() -> None:
     assert [u.name for u in cities] == [f"{name}市团委" for name in CITY_NAMES]
     assert sum(len(u.counties) for u in cities) == 95  # Jiangsu's county-level divisions
     nanjing = cities[0].counties
-    assert [c.name for c in nanjing] == "玄武区 秦淮区 建邺区 鼓楼区 浦口区 栖霞区 雨花台区 江宁区 六合区 溧水区 高淳区".split()
+    assert [
+        c.name for c in nanjing
+    ] == "玄武区 秦淮区 建邺区 鼓楼区 浦口区 栖霞区 雨花台区 江宁区 六合区 溧水区 高淳区".split()
     assert all(c.county_id.startswith(city.unit_id) and len(c.county_id) == 6 for city in cities for c in city.counties)
     provincial = [u.name for u in units if u.unit_id.startswith("32P")]
     assert provincial[:2] == ["省级机关团工委", "省直有关单位团委"]

@@ -31,8 +31,13 @@ def quotas(allocation: Allocation, domain: Domain) -> dict[str, int]:
 
 
 def junior(graduating_youth: int, graduating_members: int, activists: int = 10_000) -> DomainFigures:
-    return DomainFigures(youth=3 * graduating_youth, members=graduating_members, activists=activists,
-                         graduating_youth=graduating_youth, graduating_members=graduating_members)
+    return DomainFigures(
+        youth=3 * graduating_youth,
+        members=graduating_members,
+        activists=activists,
+        graduating_youth=graduating_youth,
+        graduating_members=graduating_members,
+    )
 
 
 # --- 初中 §二.1 ---------------------------------------------------------------------------
@@ -107,8 +112,13 @@ def test_activists_cap_the_headroom_weight_so_the_quota_stays_within_them() -> N
 
 
 def university(freshman_ratio_percent: int, activists: int = 5_000) -> DomainFigures:
-    return DomainFigures(youth=10_000, members=6_000, activists=activists,
-                         freshman_youth=1_000, freshman_members=10 * freshman_ratio_percent)
+    return DomainFigures(
+        youth=10_000,
+        members=6_000,
+        activists=activists,
+        freshman_youth=1_000,
+        freshman_members=10 * freshman_ratio_percent,
+    )
 
 
 def test_undergraduate_freshman_ratio_above_sixty_percent_halves_the_weight() -> None:
@@ -156,7 +166,10 @@ def test_social_weight_is_half_members_share_half_organisations_share() -> None:
 
 
 def test_every_county_gets_a_social_place() -> None:
-    units = [unit("BIG", {SOCIAL: social(10_000, 1_000)}, counties=1), unit("SMALL", {SOCIAL: social(1, 1)}, counties=5)]
+    units = [
+        unit("BIG", {SOCIAL: social(10_000, 1_000)}, counties=1),
+        unit("SMALL", {SOCIAL: social(1, 1)}, counties=5),
+    ]
     result = allocate(plan(SOCIAL=20), units)
     assert quotas(result, SOCIAL) == {"BIG": 15, "SMALL": 5}
     binding = findings(result, Rule.SOCIAL_COUNTY_COVERAGE, "SMALL")
@@ -177,11 +190,16 @@ def test_fewer_social_places_than_counties_is_reported() -> None:
 
 def test_activists_below_quota_and_far_from_twice() -> None:
     # universities: no activist cap on the weight, so a quota can exceed the activists
-    units = [unit("FEW", {UG: university(50, activists=5)}), unit("OK", {UG: university(50, activists=200)}),
-             unit("MANY", {UG: university(50, activists=1000)})]
+    units = [
+        unit("FEW", {UG: university(50, activists=5)}),
+        unit("OK", {UG: university(50, activists=200)}),
+        unit("MANY", {UG: university(50, activists=1000)}),
+    ]
     result = allocate(plan(UNDERGRADUATE=300), units)
     assert findings(result, Rule.ACTIVISTS_BELOW_QUOTA, "FEW")[0].severity is Severity.BREACH
-    assert not findings(result, Rule.ACTIVISTS_GUIDANCE, "OK") and not findings(result, Rule.ACTIVISTS_BELOW_QUOTA, "OK")
+    assert not findings(result, Rule.ACTIVISTS_GUIDANCE, "OK") and not findings(
+        result, Rule.ACTIVISTS_BELOW_QUOTA, "OK"
+    )
     guidance = findings(result, Rule.ACTIVISTS_GUIDANCE, "MANY")
     assert guidance[0].severity is Severity.ADVISORY and "两倍左右" in guidance[0].message
 
@@ -225,3 +243,13 @@ def test_plan_must_fit_the_six_digit_sequence_space() -> None:
     with pytest.raises(InvalidAllocationInput) as caught:
         allocate(plan(SOCIAL=1_000_000), [unit("A", {SOCIAL: social(1, 1)})])
     assert caught.value.code == "plan_too_large"
+
+
+def test_a_ratio_just_under_a_bound_never_reads_as_the_bound() -> None:
+    # (400 + 396) / 10,000 = 7.96 %: below the band's 8 %, so it must not read "8.0%"
+    result = allocate(plan(JUNIOR_HIGH=396), [unit("A", {JH: junior(10_000, 400)})])
+    (advisory,) = findings(result, Rule.JUNIOR_HIGH_GRADUATING_RATIO, "A")
+    assert "7.9%" in advisory.message
+    # and just over a ceiling reads above it: (2,500 + 501) / 10,000 = 30.01 % > 30 %, not "30.0%"
+    over = allocate(plan(HIGH_SCHOOL=501), [unit("H", {HS: DomainFigures(youth=10_000, members=2_500, activists=900)})])
+    assert "30.1%" in findings(over, Rule.HIGH_SCHOOL_RATIO, "H")[0].message

@@ -8,6 +8,7 @@ import io
 import json
 import time
 import zipfile
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -91,14 +92,32 @@ def test_xlsx_and_json_show_the_same_numbers(demo_allocation: Allocation) -> Non
     for index, domain in enumerate(table["domains"]):
         cell = table["totals"]["domains"][domain]
         assert total[4 + 3 * index : 7 + 3 * index] == [cell["quota"], cell["first_number"], cell["last_number"]]
-    assert [cell["quota"] for cell in table["totals"]["domains"].values()] == [42_000, 57_000, 22_000, 10_800,
-                                                                               26_200, 24_000]
+    assert [cell["quota"] for cell in table["totals"]["domains"].values()] == [
+        42_000,
+        57_000,
+        22_000,
+        10_800,
+        26_200,
+        24_000,
+    ]
 
 
 def test_json_keys_are_in_a_stable_order(demo_allocation: Allocation) -> None:
     table = table_dict(demo_allocation)
-    assert list(table) == ["title", "year", "province_code", "owner_id", "owner_name", "illustrative", "footnote",
-                           "domains", "units", "totals", "higher_vocational_share_percent", "findings"]
+    assert list(table) == [
+        "title",
+        "year",
+        "province_code",
+        "owner_id",
+        "owner_name",
+        "illustrative",
+        "footnote",
+        "domains",
+        "units",
+        "totals",
+        "higher_vocational_share_percent",
+        "findings",
+    ]
     assert table["higher_vocational_share_percent"] == 70.8
     assert list(table["units"][0]) == ["unit_id", "name", "total", "domains"]
     assert table_json(demo_allocation) == table_json(demo.demo_allocation())
@@ -118,24 +137,25 @@ def test_reruns_are_byte_identical_even_at_another_time(
     assert "2023-01-01T00:00:00Z" in core
 
 
-HOSTILE = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "=HYPERLINK(\"http://x\")", "正常单位", "a\x01b"]
+HOSTILE = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", '=HYPERLINK("http://x")', "正常单位", "a\x01b"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(names=st.lists(st.sampled_from(HOSTILE) | st.text(min_size=1, max_size=12).filter(str.strip),
-                      min_size=1, max_size=5))
+@given(names=st.lists(st.sampled_from(HOSTILE) | st.text(min_size=1, max_size=12), min_size=1, max_size=5))
 def test_no_formula_survives_in_any_exported_cell(names: list[str]) -> None:
     units = [
         unit(f"U{index}", {Domain.SOCIAL: DomainFigures(members=10, activists=5, organisations=1)})
         for index in range(len(names))
     ]
-    # names are checked for control characters by the domain; render with the raw names anyway
-    named = [type(u)(u.unit_id, name, u.figures, u.counties) for u, name in zip(units, names, strict=True)]
     result = allocate(plan(SOCIAL=30), units)
-    result = type(result)(**{**{f: getattr(result, f) for f in result.__dataclass_fields__},
-                             "units": tuple(type(a)(a.unit_id, n.name, a.quotas, a.segments)
-                                            for a, n in zip(result.units, named, strict=True))})
-    workbook = load_workbook(io.BytesIO(render_xlsx(result)))
+    # The domain refuses control characters in names (test below); the renderer must be safe
+    # on its own, so give it the hostile names directly.
+    hostile = replace(
+        result,
+        units=tuple(replace(allocated, name=name) for allocated, name in zip(result.units, names, strict=True)),
+        owner_name="=cmd|' /C calc'!A0",
+    )
+    workbook = load_workbook(io.BytesIO(render_xlsx(hostile)))
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

@@ -19,6 +19,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 NUMBER = "202332000123"  # 2023, Jiangsu (32), sequence 123 — the project's convention
 OTHER_NUMBER = "202332000999"
@@ -261,14 +262,15 @@ def pdf_of_size(size: int) -> bytes:
 # ------------------------------------------------------------ images and scanned PDFs
 
 
-def page_image(width: int, height: int, *, noise: float = 24.0, seed: int = 0, text: str = "") -> object:
-    """A page-like RGB picture: paper with grey noise (a scan's grain) and a few dark lines."""
+def page_image(width: int, height: int, *, noise: float = 24.0, seed: int = 0, text: str = "") -> Any:
+    """A page-like RGB picture: paper with grain (a scan's noise; ``noise`` is its strength in
+    percent) and a few dark lines. Deterministic for a seed, so corpus files never vary."""
     from PIL import Image, ImageDraw
 
-    random.seed(seed)
-    grain = Image.effect_noise((width, height), noise)  # L, mean 128
+    rng = random.Random(seed)
+    grain = Image.frombytes("L", (width, height), rng.randbytes(width * height))
     paper = Image.new("L", (width, height), 235)
-    page = Image.blend(paper, grain, 0.35).convert("RGB")
+    page = Image.blend(paper, grain, noise / 100).convert("RGB")
     draw = ImageDraw.Draw(page)
     for row in range(height // 12, height, max(1, height // 14)):
         draw.line((width // 12, row, width - width // 12, row), fill=(40, 40, 40), width=max(1, width // 400))
@@ -277,9 +279,9 @@ def page_image(width: int, height: int, *, noise: float = 24.0, seed: int = 0, t
     return page
 
 
-def jpeg_bytes(image: object, quality: int = 80) -> bytes:
+def jpeg_bytes(image: Any, quality: int = 80) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)  # type: ignore[attr-defined]
+    image.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
 
 
@@ -292,13 +294,13 @@ def scan_jpegs(
     ]
 
 
-def scanner_pdf(pages: int = 4, size: tuple[int, int] = (620, 877), **kwargs: object) -> bytes:
+def scanner_pdf(pages: int = 4, size: tuple[int, int] = (620, 877), **kwargs: Any) -> bytes:
     """Scanner style: one JPEG per page embedded as-is (DCTDecode), A4 pages, via img2pdf."""
     import img2pdf
 
     a4 = (img2pdf.mm_to_pt(210), img2pdf.mm_to_pt(297))
     layout = img2pdf.get_layout_fun(a4)
-    return img2pdf.convert(scan_jpegs(pages, size, **kwargs), layout_fun=layout)  # type: ignore[arg-type]
+    return bytes(img2pdf.convert(scan_jpegs(pages, size, **kwargs), layout_fun=layout))
 
 
 def phone_app_pdf(pages: int = 3, size: tuple[int, int] = (600, 840)) -> bytes:
@@ -306,13 +308,13 @@ def phone_app_pdf(pages: int = 3, size: tuple[int, int] = (600, 840)) -> bytes:
     images = [page_image(*size, seed=100 + i, text=f"photo {i + 1}") for i in range(pages)]
     buffer = io.BytesIO()
     first, *rest = images
-    first.save(buffer, format="PDF", save_all=True, append_images=rest, resolution=72.0)  # type: ignore[attr-defined]
+    first.save(buffer, format="PDF", save_all=True, append_images=rest, resolution=72.0)
     return buffer.getvalue()
 
 
 def png_bytes() -> bytes:
     buffer = io.BytesIO()
-    page_image(64, 64).save(buffer, format="PNG")  # type: ignore[attr-defined]
+    page_image(64, 64).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -327,8 +329,9 @@ def xlsx_bytes() -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()
-    workbook.active.append(["姓名", "发展团员编号"])  # type: ignore[union-attr]
-    workbook.active.append(["张三", NUMBER])  # type: ignore[union-attr]
+    sheet: Any = workbook.active
+    sheet.append(["姓名", "发展团员编号"])
+    sheet.append(["张三", NUMBER])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

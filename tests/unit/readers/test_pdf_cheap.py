@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -49,7 +51,7 @@ def test_25_mb_file_is_too_large_and_never_parsed() -> None:
     assert verdict.sha256 == hashlib.sha256(data).hexdigest()
 
 
-def test_check_pdf_file_streams_a_large_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_check_pdf_file_streams_a_large_file(tmp_path: Path) -> None:
     path = tmp_path / "big.pdf"
     data = corpus.pdf_of_size(25 * corpus.MiB)
     path.write_bytes(data)
@@ -57,7 +59,7 @@ def test_check_pdf_file_streams_a_large_file(tmp_path) -> None:  # type: ignore[
     assert verdict == check_pdf(data)
 
 
-def test_check_pdf_file_equals_check_pdf_for_small_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_check_pdf_file_equals_check_pdf_for_small_files(tmp_path: Path) -> None:
     path = tmp_path / "ok.pdf"
     data = corpus.text_pdf()
     path.write_bytes(data)
@@ -80,7 +82,7 @@ def test_check_pdf_file_equals_check_pdf_for_small_files(tmp_path) -> None:  # t
     ],
     ids=["xlsx", "docx", "jpeg", "png", "ole2", "heic", "tiff", "zip", "html", "text"],
 )
-def test_not_pdf_says_what_it_is(make, says: str) -> None:  # type: ignore[no-untyped-def]
+def test_not_pdf_says_what_it_is(make: Callable[[], bytes], says: str) -> None:
     verdict = check_pdf(make())
     assert codes(verdict) == ["not_pdf"]
     assert says in verdict.errors[0].message

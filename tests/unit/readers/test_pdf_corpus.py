@@ -120,6 +120,11 @@ case(
     lambda: b"%PDF-1.7\n" + corpus.random_middle(bytes(200_000), 200_000) + b"\n%%EOF\n",
     {"corrupt"},
 )
+case(
+    "comment-flood",  # 200,000 comment lines where an object should start (pypdf bounds these)
+    lambda: corpus.text_pdf(pages=2).replace(b"\n1 0 obj", b"\n" + b"%c\n" * 200_000 + b"1 0 obj", 1),
+    ANY,
+)
 case("header-only", lambda: b"%PDF-1.4\n%%EOF\n", {"corrupt"})
 
 

@@ -8,12 +8,12 @@ import io
 import pytest
 
 from tests.unit.readers import pdf_corpus as corpus
-from zhtj.readers.pdf import PdfLimits, PdfVerdict, check_pdf
+from zhtj.readers.pdf import Finding, PdfLimits, PdfVerdict, check_pdf
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def codes(findings: tuple) -> list[str]:  # type: ignore[type-arg]
+def codes(findings: tuple[Finding, ...]) -> list[str]:
     return [finding.code for finding in findings]
 
 
@@ -60,7 +60,7 @@ def test_scanner_jpeg_variants(options: dict[str, object]) -> None:
     pages = []
     for seed in range(3):
         buffer = io.BytesIO()
-        corpus.page_image(500, 700, seed=seed).save(buffer, "JPEG", quality=85, **options)  # type: ignore[attr-defined]
+        corpus.page_image(500, 700, seed=seed).save(buffer, "JPEG", quality=85, **options)
         pages.append(buffer.getvalue())
     assert accepted(check_pdf(img2pdf.convert(pages)))
 
@@ -69,10 +69,7 @@ def test_scanner_jpeg_variants(options: dict[str, object]) -> None:
 def test_scanner_colour_modes(mode: str) -> None:
     import img2pdf
 
-    pages = [
-        corpus.jpeg_bytes(corpus.page_image(500, 700, seed=seed).convert(mode))  # type: ignore[attr-defined]
-        for seed in range(2)
-    ]
+    pages = [corpus.jpeg_bytes(corpus.page_image(500, 700, seed=seed).convert(mode)) for seed in range(2)]
     assert accepted(check_pdf(img2pdf.convert(pages)))
 
 
@@ -83,7 +80,7 @@ def test_lossless_scans_png_and_fax(mode: str) -> None:
 
     pages = []
     for seed in range(2):
-        image = corpus.page_image(400, 560, seed=seed).convert(mode)  # type: ignore[attr-defined]
+        image = corpus.page_image(400, 560, seed=seed).convert(mode)
         buffer = io.BytesIO()
         if mode == "1":
             image.save(buffer, "TIFF", compression="group4")
@@ -95,7 +92,7 @@ def test_lossless_scans_png_and_fax(mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ["RGB", "L", "1", "P", "RGBA", "CMYK"])
 def test_phone_app_pillow_writer(mode: str) -> None:
-    images = [corpus.page_image(400, 560, seed=seed).convert(mode) for seed in range(3)]  # type: ignore[attr-defined]
+    images = [corpus.page_image(400, 560, seed=seed).convert(mode) for seed in range(3)]
     buffer = io.BytesIO()
     images[0].save(buffer, "PDF", save_all=True, append_images=images[1:])
     verdict = check_pdf(buffer.getvalue())

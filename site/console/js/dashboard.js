@@ -1,0 +1,99 @@
+// 工作台（console/index.html）：当前组织（默认是登录账号所属组织，?org= 可下钻到下级）
+// 的名称、类别、层级路径（面包屑）和下级组织列表。
+
+import { get } from "./api.js";
+import { consoleUrl, describeOrg, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { allowedChildKinds } from "./org-rules.js";
+
+const root = document.getElementById("dashboard");
+const status = document.getElementById("dashboard-status");
+const view = document.getElementById("dashboard-org");
+const problem = document.getElementById("dashboard-error");
+
+const orgPath = (id) => `orgs/${encodeURIComponent(id)}`;
+
+async function main() {
+  let me = null;
+  try {
+    me = await startConsolePage();
+    const orgId = param("org") || me.org.org_id;
+    const org = orgId === me.org.org_id ? me.org : await get(orgPath(orgId));
+    const [trail, children] = await Promise.all([breadcrumbTrail(org, me.org), get(`${orgPath(org.org_id)}/children`)]);
+    render(org, trail, children.items, me);
+    root.dataset.state = "ready";
+  } catch (error) {
+    setStatus(status, "");
+    view.hidden = true;
+    showPageError(problem, error, { me });
+    root.dataset.state = "error";
+  }
+}
+
+/**
+ * 面包屑：从登录账号所属组织到当前组织。更上层的组织不在账号的管理范围内，
+ * 接口不会返回它们（403），所以不去请求。
+ */
+async function breadcrumbTrail(org, ownOrg) {
+  const start = org.path.indexOf(ownOrg.org_id);
+  const ids = start >= 0 ? org.path.slice(start) : [org.org_id];
+  const known = new Map([[ownOrg.org_id, ownOrg], [org.org_id, org]]);
+  return Promise.all(ids.map((id) => known.get(id) || get(orgPath(id))));
+}
+
+function render(org, trail, children, me) {
+  const isOwn = org.org_id === me.org.org_id;
+
+  const crumbs = document.getElementById("org-breadcrumbs");
+  crumbs.replaceChildren(
+    ...trail.map((item, index) =>
+      index === trail.length - 1
+        ? h("li", {}, h("span", { "aria-current": "page" }, item.short_name || item.name))
+        : h("li", {}, h("a", { href: consoleUrl("index.html", { org: item.org_id === me.org.org_id ? null : item.org_id }) }, item.short_name || item.name)),
+    ),
+  );
+
+  document.getElementById("org-name").textContent = org.name;
+  const details = document.getElementById("org-details");
+  const rows = [
+    ["组织类别", org.kind],
+    ["单位所属行业类别", org.industry],
+    ["组织简称", org.short_name],
+    ["组织编号", org.org_id],
+  ].filter(([, value]) => value);
+  details.replaceChildren(...rows.map(([term, value]) => h("div", { class: "zhtj-summary-list__row" }, h("dt", {}, term), h("dd", {}, value))));
+
+  const actions = document.getElementById("org-actions");
+  const links = [];
+  if (allowedChildKinds(org.kind).length) {
+    links.push(h("a", { class: "zhtj-button", href: consoleUrl("org-new.html", { org: org.org_id }) }, "创建下级组织"));
+  }
+  if (!isOwn && org.parent_id) {
+    const parentIsOwn = org.parent_id === me.org.org_id;
+    links.push(h("a", { href: consoleUrl("index.html", { org: parentIsOwn ? null : org.parent_id }) }, "返回上级组织"));
+  }
+  actions.replaceChildren(...links);
+  actions.hidden = links.length === 0;
+
+  const list = document.getElementById("children-list");
+  const empty = document.getElementById("children-empty");
+  document.getElementById("children-count").textContent = `（${children.length}个）`;
+  list.replaceChildren(
+    ...children.map((child) =>
+      h(
+        "li",
+        { class: "zhtj-org-list__item" },
+        h("a", { class: "zhtj-org-list__name", href: consoleUrl("index.html", { org: child.org_id }) }, child.name),
+        h("span", { class: "zhtj-org-list__meta" }, describeOrg(child)),
+      ),
+    ),
+  );
+  list.hidden = children.length === 0;
+  empty.hidden = children.length !== 0;
+  if (!allowedChildKinds(org.kind).length) empty.textContent = `${org.kind}是最基层组织，没有下级组织。`;
+
+  setStatus(status, "");
+  view.hidden = false;
+  if (!isOwn) document.title = `${org.short_name || org.name} - ${document.title}`;
+}
+
+main();
