@@ -99,3 +99,9 @@ def test_unexpected_error_is_a_chinese_500_with_the_id_masked_in_the_log(
     logged = capsys.readouterr()
     text = logged.out + logged.err
     assert "table unavailable" in text and "11010519491231002X" not in text and "110*************2X" in text
+
+
+def test_openapi_document_lists_the_routes(app: Any) -> None:
+    status, body = call(app, "GET", "/api/openapi.json")
+    assert status == 200 and body["info"]["title"] == "zhtj API"
+    assert {"/api/health", "/api/auth/login", "/api/orgs/{org_id}/children"} <= set(body["paths"])

@@ -98,7 +98,7 @@ FRESHMAN_TILT_BELOW_PERCENT: Final = 25  # §二.4 向新生年级团青比低�
 UNDERGRADUATE_FRESHMAN_STRICT_ABOVE_PERCENT: Final = 60  # §二.4 超过60%的须从严掌握
 
 # University weight factors as (numerator, denominator); all share the denominator 2 so the
-# weights stay integers (the weight is numerator × capped headroom).
+# weights stay integers (the weight is numerator × non-member students).
 FACTOR_DENOMINATOR: Final = 2
 NORMAL_FACTOR: Final = 2  # × 1
 TILT_FACTOR: Final = 3  # × 3/2
@@ -921,17 +921,17 @@ def _check_activists(domain: Domain, unit: UnitFigures, activists: int, quota: i
 
 
 def _higher_vocational_share(plan: ProvincePlan) -> Iterable[Finding]:
-    share = higher_vocational_share_percent(plan.quotas)
     higher_vocational = plan.quotas.get(Domain.HIGHER_VOCATIONAL, 0)
     university = higher_vocational + plan.quotas.get(Domain.UNDERGRADUATE, 0)
-    if share is not None and PERCENT * higher_vocational < HIGHER_VOCATIONAL_MIN_SHARE_PERCENT * university:
+    if university and PERCENT * higher_vocational < HIGHER_VOCATIONAL_MIN_SHARE_PERCENT * university:
         yield Finding(
             plan.province_code,
             plan.province_name,
             Domain.HIGHER_VOCATIONAL,
             Rule.HIGHER_VOCATIONAL_SHARE,
             Severity.BREACH,
-            f"高职（专科）计划{higher_vocational}个，占高校计划{university}个的{share:.1f}%，"
+            f"高职（专科）计划{higher_vocational}个，占高校计划{university}个的"
+            f"{_percent(higher_vocational, university, ROUND_DOWN)}，"
             f"低于{HIGHER_VOCATIONAL_MIN_SHARE_PERCENT}%",
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
 import zhtj
@@ -42,6 +43,16 @@ def register(ctx: RouteContext) -> None:
     def login(body: LoginRequest) -> dict[str, Any]:
         result = identity.sign_in(body.username, body.password, container.identity)
         return {"id_token": result.id_token, "expires_in": result.expires_in}
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi() -> Response[str]:
+        """The API's own OpenAPI document (drives the fuzzing tests; no Swagger UI, which would
+        load from a CDN)."""
+        document = app.get_openapi_json_schema(
+            title="zhtj API", version=zhtj.__version__,
+            description="智慧团建 新发展团员调控与电子数据库（开源实现）的接口。错误统一返回 {code, message}。",
+        )
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)
 
     @app.get("/api/me")
     def me() -> dict[str, Any]:
