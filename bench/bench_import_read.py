@@ -57,7 +57,9 @@ def build_workbook(rows: int) -> bytes:
             gender = "女" if gender == "男" else "男"  # a failing row
         sheet.append(
             [
-                _SURNAMES[index % len(_SURNAMES)] + _GIVEN[index // 7 % len(_GIVEN)] + _GIVEN[index // 13 % len(_GIVEN)],
+                _SURNAMES[index % len(_SURNAMES)]
+                + _GIVEN[index // 7 % len(_GIVEN)]
+                + _GIVEN[index // 13 % len(_GIVEN)],
                 number,
                 gender,
                 "汉族",

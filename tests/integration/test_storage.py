@@ -13,7 +13,7 @@ from zhtj.domain.glossary import Domain, Industry, OrgKind
 from zhtj.domain.numbers import Segment
 from zhtj.domain.orgs import new_child, new_root
 from zhtj.services.errors import Conflict
-from zhtj.services.members import QuotaUse, member_id_for
+from zhtj.services.members import HeldSegment, QuotaUse, member_id_for
 
 
 @pytest.fixture
@@ -150,3 +150,30 @@ def test_quota_cannot_be_set_below_usage(container: Container, tree) -> None:
         store.set_quota(2023, "社会", "b1", 1)
     store.set_quota(2023, "社会", "b1", 2)
     assert store.get_quota(2023, "社会", "b1")["quota"] == 2
+
+
+def test_registration_records_the_used_number_in_its_held_segment(container: Container, tree) -> None:
+    store = container.store
+    held = HeldSegment("320102", Segment(2023, Domain.SOCIAL, "32", 1, 100))
+    store.add_segment(held.holder_id, held.segment)
+    store.set_quota(2023, "社会", "320102", 100)
+    secret = container.settings.id_hash_key.encode()
+    store.register_member(_member(member_id_for("11010519491231002X", secret)), member_number="202332000007",
+                          counters=[QuotaUse(2023, "社会", "320102")], segment=held)
+    item = store.client.get_item(TableName=store.table_name,
+                                 Key={"pk": {"S": "ORG#320102"}, "sk": {"S": "SEGMENT#2023#社会#000001"}})["Item"]
+    assert item["used_sequences"]["NS"] == ["7"]
+
+
+def test_a_number_whose_segment_moved_away_registers_nothing(container: Container, tree) -> None:
+    store = container.store
+    store.set_quota(2023, "社会", "320102", 100)
+    gone = HeldSegment("320102", Segment(2023, Domain.SOCIAL, "32", 1, 100))  # never stored / already split
+    secret = container.settings.id_hash_key.encode()
+    member_id = member_id_for("11010519491231002X", secret)
+    with pytest.raises(Conflict) as caught:
+        store.register_member(_member(member_id), member_number="202332000007",
+                              counters=[QuotaUse(2023, "社会", "320102")], segment=gone)
+    assert caught.value.code == "segment_changed"
+    assert store.get_member(member_id) is None
+    assert store.get_quota(2023, "社会", "320102")["used"] == 0

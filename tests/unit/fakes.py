@@ -53,8 +53,8 @@ class InMemoryStore:
     def quota_holders(self, org_ids: Sequence[str], year: int, domain: str) -> list[str]:
         return [o for o in org_ids if (year, domain, o) in self.quotas]
 
-    def register_member(self, member: Mapping[str, Any], *, member_number: str,
-                        counters: Sequence[QuotaUse]) -> None:
+    def register_member(self, member: Mapping[str, Any], *, member_number: str, counters: Sequence[QuotaUse],
+                        segment: HeldSegment | None = None) -> None:
         member_id = str(member["member_id"])
         if member_id in self.members:
             raise Conflict("member_exists", "该团员已录入，请勿重复提交")

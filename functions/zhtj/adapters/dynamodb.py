@@ -320,13 +320,15 @@ class DynamoStore:
             "ExpressionAttributeValues": to_item(values),
         }
 
-    def register_member(self, member: Mapping[str, Any], *, member_number: str,
-                        counters: Sequence[QuotaUse]) -> None:
+    def register_member(self, member: Mapping[str, Any], *, member_number: str, counters: Sequence[QuotaUse],
+                        segment: HeldSegment | None = None) -> None:
         """Store one new member atomically in one TransactWriteItems: the member item (its key
         is the keyed hash of the ID number, so ``attribute_not_exists`` *is* the ID number's
-        uniqueness), the member-number claim, one quota counter per holder in the ancestry,
-        and the audit entry. Any failed condition cancels everything; the cancellation
-        reasons say which rule failed."""
+        uniqueness), the member-number claim, the held segment's record of used sequences
+        (conditional on the segment still being held with the number inside it, so a
+        concurrent redistribution can never strand the number), one quota counter per holder
+        in the ancestry, and the audit entry. Any failed condition cancels everything; the
+        cancellation reasons say which rule failed."""
         member_id = str(member["member_id"])
         branch_path = [str(p) for p in member["branch_path"]]
         member_values = {
@@ -350,6 +352,10 @@ class DynamoStore:
             {"Put": {"TableName": self.table_name, "Item": to_item(audit)}},
         ]
         kinds = ["member", "number", *(["quota"] * len(counters)), "audit"]
+        if segment is not None:
+            sequence = int(member_number[-6:])
+            items.append({"Update": self.segment_use_update(segment, [sequence])})
+            kinds.append("segment")
         client = self.client
         try:
             client.transact_write_items(TransactItems=items)
@@ -393,6 +399,20 @@ class DynamoStore:
         ]
         self._batch_write(requests)
         return len(requests)
+
+    def segment_use_update(self, held: HeldSegment, sequences: Sequence[int]) -> dict[str, Any]:
+        """Record ``sequences`` as used in a held segment, only while that holder still holds
+        a segment starting there that contains every one of them."""
+        seg = held.segment
+        return {
+            "TableName": self.table_name,
+            "Key": to_item(segment_key(held.holder_id, seg.year, seg.domain.value, seg.first)),
+            "UpdateExpression": "ADD used_sequences :used",
+            "ConditionExpression": "attribute_exists(pk) AND #last >= :high AND #first <= :low",
+            "ExpressionAttributeNames": {"#first": "first", "#last": "last"},
+            "ExpressionAttributeValues": {":used": {"NS": [str(n) for n in sorted(set(sequences))]},
+                                          ":high": {"N": str(max(sequences))}, ":low": {"N": str(min(sequences))}},
+        }
 
     def segments_of(self, org_ids: Sequence[str], year: int, domain: str) -> list[HeldSegment]:
         """Segments held by any of ``org_ids`` for (year, domain): one Query per organisation
@@ -495,4 +515,6 @@ def _registration_error(failed: Sequence[str]) -> Exception:
         return Conflict("number_used", "该发展团员编号已被使用，每个编号只能使用一次", field="发展团员编号")
     if "quota" in failed:
         return QuotaExceeded("quota_exceeded", "发展团员计划名额已用完，不得超计划发展（通知 三.2）")
+    if "segment" in failed:
+        return Conflict("segment_changed", "该编号所在号段刚刚被重新分配，请刷新后核对编号再提交", field="发展团员编号")
     return Conflict("registration_conflict", "登记未完成，请刷新后重试")

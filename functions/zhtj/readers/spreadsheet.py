@@ -61,6 +61,7 @@ HEAD_ROWS: Final = 10
 
 _OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (BIFF in an OLE2 compound file)
 _ZIP_MAGIC: Final = b"PK\x03\x04"
+_ENCRYPTED_PACKAGE: Final = "EncryptedPackage".encode("utf-16-le")  # the OLE stream of an encrypted .xlsx
 
 
 class SpreadsheetRefused(DomainError):
@@ -115,6 +116,8 @@ def detect_format(data: bytes, filename: str = "") -> SpreadsheetFormat:
     if data.startswith(_ZIP_MAGIC):
         return "xlsx"
     if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_PACKAGE in data:  # a password-protected .xlsx is an OLE file too
+            raise SpreadsheetRefused("file_encrypted", "文件已设置打开密码，请取消密码保护后再上传")
         return "xls"
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<html", b"<!doctype", b"<table", b"mime-version")):

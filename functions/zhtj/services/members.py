@@ -64,8 +64,8 @@ class MemberLedger(Protocol):
 
     def quota_holders(self, org_ids: Sequence[str], year: int, domain: str) -> list[str]: ...
 
-    def register_member(self, member: Mapping[str, Any], *, member_number: str,
-                        counters: Sequence[QuotaUse]) -> None: ...
+    def register_member(self, member: Mapping[str, Any], *, member_number: str, counters: Sequence[QuotaUse],
+                        segment: HeldSegment | None = None) -> None: ...
 
 
 class EntryRejected(DomainError):
@@ -196,7 +196,8 @@ def register_member(principal: Principal, branch_id: str, member: NewMember, *, 
     placement = place_member(member, branch, ancestry(branch, orgs), ledger)
     member_id = member_id_for(member.resident_id, secret)
     item = member_item(member, placement, member_id=member_id, actor=principal, now=now, source=source)
-    ledger.register_member(item, member_number=member.member_number.text, counters=placement.counters)
+    ledger.register_member(item, member_number=member.member_number.text, counters=placement.counters,
+                           segment=placement.segment)
     return member_id
 
 

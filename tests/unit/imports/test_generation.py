@@ -121,3 +121,13 @@ def test_generated_template_has_no_formula() -> None:
         workbook = _load(definition)
         for sheet in workbook.worksheets:
             assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_templates_folder_re_exports_the_one_definition() -> None:
+    import templates.branches
+    import templates.members
+    from templates import markdown_table
+
+    assert templates.members.MEMBER_TEMPLATE is MEMBER_TEMPLATE
+    assert templates.branches.BRANCH_TEMPLATE is BRANCH_TEMPLATE
+    assert "| 身份证号码 | 是 |" in markdown_table(MEMBER_TEMPLATE)
