@@ -108,6 +108,10 @@ def _from_attr(attr: Mapping[str, Any]) -> Any:
         return [_from_attr(v) for v in value]
     if kind == "M":
         return {k: _from_attr(v) for k, v in value.items()}
+    if kind == "NS":
+        return {int(v) for v in value}
+    if kind == "SS":
+        return set(value)
     raise TypeError(f"unsupported attribute kind {kind}")
 
 

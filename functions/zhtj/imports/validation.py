@@ -25,6 +25,7 @@ from datetime import date
 from typing import Final
 
 from zhtj.domain.errors import DomainError
+from zhtj.domain.glossary import Industry, OrgKind, StudyStatus
 from zhtj.domain.ids import ResidentId, parse_resident_id
 from zhtj.domain.members import check_admission_age, check_gender_matches, check_join_month_not_future
 from zhtj.domain.numbers import check_number_join_year, parse_member_number
@@ -367,3 +368,83 @@ def validate_rows(definition: TemplateDefinition, rows: Iterable[ImportRow], tod
             results.append(row.finish())
         flag_duplicates(results)
     return results
+
+
+# --- typed views of a passing row, for the import service --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFields:
+    """A member row that passed the offline checks, with the domain's types."""
+
+    row: int
+    name: str
+    resident_id: str  # normalised: half-width, upper-case X
+    gender: str
+    ethnicity: str
+    political_status: str
+    join_year: int
+    join_month: int
+    member_number: str  # the canonical 12 digits
+    study_status: StudyStatus | None  # Q&A §5.8: decides the domain in a school branch
+    education: str
+    mobile: str
+    branch_name: str | None  # None: the importing admin's own 团支部
+    remarks: str
+
+
+@dataclass(frozen=True, slots=True)
+class BranchFields:
+    row: int
+    kind: OrgKind
+    short_name: str
+    name: str
+    industry: Industry | None
+    parent_name: str | None  # None: under the importing admin's organisation
+    secretary_name: str | None
+    secretary_resident_id: str | None
+    secretary_mobile: str | None
+    remarks: str
+
+
+def member_fields(result: RowResult) -> MemberFields:
+    """The typed fields of a passing member row (ValueError for a failed row)."""
+    if result.errors:
+        raise ValueError(f"row {result.row} failed validation")
+    values = result.values
+    year, month = values[d.JOIN_MONTH].split("-")
+    return MemberFields(
+        row=result.row,
+        name=values[d.NAME],
+        resident_id=values[d.RESIDENT_ID],
+        gender=values[d.GENDER],
+        ethnicity=values[d.ETHNICITY],
+        political_status=values[d.POLITICAL_STATUS],
+        join_year=int(year),
+        join_month=int(month),
+        member_number=values[d.MEMBER_NUMBER],
+        study_status=StudyStatus(values[d.STUDY_STATUS]) if values.get(d.STUDY_STATUS) else None,
+        education=values[d.EDUCATION],
+        mobile=values[d.MOBILE],
+        branch_name=values.get(d.BRANCH) or None,
+        remarks=values.get(d.REMARKS, ""),
+    )
+
+
+def branch_fields(result: RowResult) -> BranchFields:
+    """The typed fields of a passing organisation row (ValueError for a failed row)."""
+    if result.errors:
+        raise ValueError(f"row {result.row} failed validation")
+    values = result.values
+    return BranchFields(
+        row=result.row,
+        kind=OrgKind(values[d.ORG_KIND]),
+        short_name=values[d.SHORT_NAME],
+        name=values[d.FULL_NAME],
+        industry=Industry(values[d.INDUSTRY]) if values.get(d.INDUSTRY) else None,
+        parent_name=values.get(d.PARENT_NAME) or None,
+        secretary_name=values.get(d.SECRETARY_NAME) or None,
+        secretary_resident_id=values.get(d.SECRETARY_ID) or None,
+        secretary_mobile=values.get(d.SECRETARY_MOBILE) or None,
+        remarks=values.get(d.REMARKS, ""),
+    )

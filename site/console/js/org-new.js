@@ -109,6 +109,7 @@ function check() {
 }
 
 async function submit(parent) {
+  success.hidden = true; // 上一次的“创建成功”不能和这一次的错误同时显示
   const problems = check();
   if (problems.length) {
     errors.show(problems);

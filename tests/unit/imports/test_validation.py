@@ -211,3 +211,20 @@ def test_branch_duplicate_full_names() -> None:
     results = validate_rows(BRANCH_TEMPLATE, [first, second], TODAY)
     assert [e.code for e in results[0].errors] == ["duplicate_in_file"]
     assert "与第3行重复" in results[0].errors[0].message
+
+
+def test_typed_fields_of_passing_rows() -> None:
+    from zhtj.domain.glossary import Industry, OrgKind, StudyStatus
+    from zhtj.imports import branch_fields, member_fields
+
+    (result,) = validate_rows(MEMBER_TEMPLATE, _rows(member(1, 入团年月="2023年3月", 所在团支部="")), TODAY)
+    fields = member_fields(result)
+    assert (fields.join_year, fields.join_month) == (2023, 3)
+    assert fields.study_status is StudyStatus.JUNIOR_HIGH and fields.branch_name is None
+    assert fields.member_number == "202332000001" and fields.row == 2
+    (branch,) = validate_rows(BRANCH_TEMPLATE, [_branch()], TODAY)
+    typed = branch_fields(branch)
+    assert typed.kind is OrgKind.BRANCH and typed.industry is Industry.JUNIOR_HIGH and typed.parent_name is None
+    result.add("身份证号码", "id_registered", "已在系统中登记")
+    with pytest.raises(ValueError):
+        member_fields(result)
