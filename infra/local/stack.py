@@ -45,7 +45,7 @@ def build_site(site_dir: Path) -> None:
 
 def ses_outbox() -> list[dict[str, Any]]:
     """Mail captured by the embedded SES (same process), oldest first."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
     messages: list[dict[str, Any]] = []

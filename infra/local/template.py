@@ -20,7 +20,8 @@ LOCAL_ACCOUNT = "123456789012"  # moto's default account
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     from cfnlint.decode import cfn_yaml
 
-    return _plain(cfn_yaml.load(str(path)))
+    template: dict[str, Any] = _plain(cfn_yaml.load(str(path)))
+    return template
 
 
 def _plain(node: Any) -> Any:

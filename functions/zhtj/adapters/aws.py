@@ -36,7 +36,7 @@ class ClientFactory:
             s3={"addressing_style": "path"} if self._settings.endpoint_url else None,
             max_pool_connections=32,
         )
-        session = self._session or boto3.session.Session()
+        session: Any = self._session or boto3.session.Session()
         return session.client(
             service,
             region_name=self._settings.region,

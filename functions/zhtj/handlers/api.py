@@ -83,26 +83,26 @@ def build_app(container: bootstrap.Container) -> APIGatewayHttpResolver:
         return identity.principal_from_claims(claims, container.store)
 
     @app.exception_handler(EntryRejected)
-    def entry_rejected(exc: EntryRejected) -> Response:
+    def entry_rejected(exc: EntryRejected) -> Response[Any]:
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "entry_rejected",
                               f"共有 {len(exc.errors)} 处填写有误，请逐项修改",
                               errors=[e.to_dict() for e in exc.errors])
 
     @app.exception_handler(DomainError)
-    def domain_error(exc: DomainError) -> Response:
+    def domain_error(exc: DomainError) -> Response[Any]:
         return error_response(status_for(exc), exc.code, exc.message, exc.field)
 
     @app.exception_handler(RequestValidationError)
-    def validation_error(exc: RequestValidationError) -> Response:
+    def validation_error(exc: RequestValidationError) -> Response[Any]:
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", validation_message(exc))
 
     @app.exception_handler(Exception)
-    def unexpected(exc: Exception) -> Response:
+    def unexpected(exc: Exception) -> Response[Any]:
         logger().exception("unexpected error")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后重试")
 
     @app.not_found
-    def not_found(exc: Exception) -> Response:
+    def not_found(exc: Exception) -> Response[Any]:
         return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "请求的接口不存在")
 
     ctx = RouteContext(app=app, container=container, principal=principal)

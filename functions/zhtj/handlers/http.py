@@ -20,7 +20,7 @@ def json_dumps(value: Any) -> str:
 
 
 def error_response(status: HTTPStatus, code: str, message: str, field: str | None = None,
-                   **extra: Any) -> Response:
+                   **extra: Any) -> Response[Any]:
     body: dict[str, Any] = {"code": code, "message": message, **extra}
     if field:
         body["field"] = field

@@ -77,7 +77,7 @@ def handle_record(record: SQSRecord) -> None:
 
 
 def upload_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(
+    return dict(process_partial_response(
         event=event, record_handler=handle_record, processor=BatchProcessor(event_type=EventType.SQS),
         context=context,
-    )
+    ))
