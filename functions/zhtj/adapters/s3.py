@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zhtj.adapters.aws import ClientFactory
+from zhtj.services.archives import FileMissing
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,6 @@ class ObjectInfo:
     size: int
     version_id: str | None
     etag: str | None
-
-
-class ObjectMissing(Exception):
-    """The object (or the asked-for version of it) does not exist."""
 
 
 class S3ArchiveFiles:
@@ -78,7 +75,7 @@ class S3ArchiveFiles:
             result = self.client.head_object(**kwargs)
         except self.client.exceptions.ClientError as exc:
             if _missing(exc):
-                raise ObjectMissing(key) from None
+                raise FileMissing(key) from None
             raise
         return ObjectInfo(size=int(result.get("ContentLength", 0)), version_id=result.get("VersionId"),
                           etag=(result.get("ETag") or "").strip('"') or None)
@@ -93,7 +90,7 @@ class S3ArchiveFiles:
             result = self.client.get_object(**kwargs)
         except self.client.exceptions.ClientError as exc:
             if _missing(exc):
-                raise ObjectMissing(key) from None
+                raise FileMissing(key) from None
             if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # a 0-byte object
                 return b""
             raise
@@ -116,7 +113,7 @@ class S3ArchiveFiles:
             )
         except self.client.exceptions.ClientError as exc:
             if _missing(exc):
-                raise ObjectMissing(source_key) from None
+                raise FileMissing(source_key) from None
             raise
         version = result.get("VersionId")
         return str(version) if version else None

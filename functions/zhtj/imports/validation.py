@@ -261,6 +261,7 @@ def _flag_duplicates(results: Sequence[RowResult], column: str, rule: str) -> No
 
 def _validate_member(row: _Row, today: date) -> None:
     row.person_name(d.NAME, required=True)
+    # DESIGN "Admission checks": GB 11643 check digit, a real birth date, x = X.
     resident = row.resident_id(d.RESIDENT_ID, today, required=True)
     gender = row.choice(d.GENDER, required=True)
     if resident is not None and gender is not None:
@@ -289,6 +290,8 @@ def _validate_member(row: _Row, today: date) -> None:
         except DomainError as error:
             row.fail(d.JOIN_MONTH, error.code, error.message)
 
+    # 操作指引 §3.1/§4.2: the number is entered and checked with the join time; its first
+    # four digits are the join year (the real system enforces it, DESIGN).
     number_value = row.raw.get(d.MEMBER_NUMBER)
     try:
         number_text = digits_text(number_value, column=d.MEMBER_NUMBER)
@@ -308,6 +311,8 @@ def _validate_member(row: _Row, today: date) -> None:
             except DomainError as error:
                 row.fail(d.MEMBER_NUMBER, error.code, error.message)
 
+    # Q&A §5.8: 在读状况 may be empty; whether it fits the branch (notice §二.5, a social
+    # branch admits no student) needs the branch's industry — the import service's check.
     row.choice(d.STUDY_STATUS, required=False)
     row.choice(d.EDUCATION, required=True)
     row.mobile(d.MOBILE, required=True)

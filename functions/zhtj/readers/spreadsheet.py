@@ -129,7 +129,9 @@ def detect_format(data: bytes, filename: str = "") -> SpreadsheetFormat:
             "这个文件是网页或XML格式（常见于从其他系统“导出Excel”得到的文件），"
             "请用Excel或WPS打开后“另存为”.xlsx格式再上传",
         )
-    if filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".et")):
+    # Other systems' “导出Excel” often writes CSV or tab-separated text named .xls: text is
+    # read as CSV whatever its name; binary that is neither zip nor OLE is no spreadsheet.
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise SpreadsheetRefused("file_corrupt", "文件已损坏或不是Excel文件，请重新保存后上传")
     return "csv"
 

@@ -170,6 +170,7 @@ def test_empty_template_is_refused() -> None:
         (b"<html><table><tr><td>1</td></tr></table></html>", "file_format"),
         (b"PK\x03\x04garbage", "file_corrupt"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "file_corrupt"),
+        (b"%PDF-1.7\n\x00\x01\x02binary", "file_corrupt"),
     ],
 )
 def test_unreadable_files_are_refused_in_chinese(data: bytes, code: str) -> None:
@@ -177,6 +178,14 @@ def test_unreadable_files_are_refused_in_chinese(data: bytes, code: str) -> None
         read_import_file(data, "x.xls")
     assert caught.value.code == code
     assert any("\u4e00" <= character <= "\u9fff" for character in caught.value.message)
+
+
+def test_text_named_xls_is_read_as_csv() -> None:
+    # other systems' “导出Excel” writes tab-separated text with an .xls name
+    header = "\t".join(column.header for column in MEMBER_TEMPLATE.columns)
+    line = "\t".join(str(value) for value in member(1))
+    checked = check_import(f"{header}\r\n{line}\r\n".encode("gb18030"), "导出.xls", today=TODAY)
+    assert checked.file.format == "csv" and checked.failed == [] and len(checked.results) == 1
 
 
 def test_branch_template_is_recognised() -> None:
