@@ -150,7 +150,7 @@ def test_anonymous_callers_reach_only_public_routes() -> None:
     declared = api_routes(load_template())
     public_paths = {r.path for r in declared if r.public}
     for key, entry in ROUTES.items():
-        method, path = key.split(" ", 1)
+        path = key.split(" ", 1)[1]
         openapi_path = path.replace("<", "{").replace(">", "}")
         assert (openapi_path in public_paths) == entry.public, key
     assert [r.path for r in declared if not r.public] == ["/api/{proxy+}"]
