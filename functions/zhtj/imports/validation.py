@@ -55,6 +55,7 @@ class RowError:
     column: str  # canonical column name ("" when the error concerns the whole row)
     code: str  # stable snake_case (DomainError codes where a domain rule decided)
     message: str  # Chinese, names the row and the column
+    reason: str = ""  # the message without its 「第N行“列”：」 prefix (a form shows it beside the field)
 
     def to_dict(self) -> dict[str, str]:
         return {"column": self.column, "code": self.code, "message": self.message}
@@ -63,7 +64,7 @@ class RowError:
 def row_error(row: int, column: str, code: str, reason: str) -> RowError:
     """The one place messages get their 「第N行“列”：」 prefix."""
     where = f"第{row}行“{column}”" if column else f"第{row}行"
-    return RowError(column, code, f"{where}：{reason}")
+    return RowError(column, code, f"{where}：{reason}", reason)
 
 
 @dataclass(slots=True)

@@ -216,5 +216,5 @@ def entry_from_form(form: Mapping[str, Any], today: date) -> NewMember:
               for name in known}
     (result,) = validate_rows(MEMBER_TEMPLATE, [ImportRow(row=1, values=dict(values))], today)
     if not result.ok:
-        raise EntryRejected([DomainError(e.code, e.message.split("：", 1)[-1], e.column) for e in result.errors])
+        raise EntryRejected([DomainError(e.code, e.reason, e.column) for e in result.errors])
     return NewMember.from_values(result.values, today)
