@@ -52,7 +52,10 @@ log = logging.getLogger("mkdocs.hooks.zhtj")
 Generator = Callable[["SiteContent"], None]
 
 #: Generators run at build time, as "module.path:function". Add one line per generator.
-GENERATORS: tuple[str | Generator, ...] = ()
+GENERATORS: tuple[str | Generator, ...] = (
+    "infra.site_generators.allocation:generate",
+    "infra.site_generators.pdfjs:generate",
+)
 
 #: Where a page wants the list of downloadable files (see ``site/downloads.md``).
 DOWNLOADS_MARKER = "<!-- zhtj:downloads -->"
@@ -256,3 +259,11 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
     if DOWNLOADS_MARKER in markdown:
         markdown = markdown.replace(DOWNLOADS_MARKER, render_downloads(_site, page.file.src_uri))
     return markdown
+
+
+def on_post_build(*, config: MkDocsConfig) -> None:
+    # Needs the final HTML, which generators (on_files) never see: the CSP hashes of the inline
+    # scripts Material writes into every page (infra/site_generators/csp.py → csp-hashes.json).
+    from infra.site_generators.csp import on_post_build as write_csp_hashes
+
+    write_csp_hashes(Path(config.site_dir))

@@ -10,7 +10,15 @@ from typing import Any
 
 from zhtj.adapters.aws import ClientFactory
 from zhtj.adapters.cognito import CognitoIdentityProvider
+from zhtj.adapters.cognito_directory import CognitoDirectory
 from zhtj.adapters.dynamodb import DynamoStore
+from zhtj.adapters.dynamodb_approvals import DynamoApprovalStore
+from zhtj.adapters.dynamodb_archives import DynamoArchiveStore
+from zhtj.adapters.dynamodb_distribution import DynamoDistribution
+from zhtj.adapters.s3 import S3ArchiveFiles
+from zhtj.adapters.ses import SesMailer
+from zhtj.adapters.site_bucket import SiteBucket
+from zhtj.services.approvals import ApprovalMail
 from zhtj.settings import Settings
 
 
@@ -20,17 +28,41 @@ class Container:
     clients: ClientFactory
     store: DynamoStore
     identity: CognitoIdentityProvider
+    archives: DynamoArchiveStore
+    archive_files: S3ArchiveFiles
+    distribution: DynamoDistribution
+    site: SiteBucket
+    # Approvals: e-mailed links, the admin directory, mail, and the archive hooks that send it.
+    approval_links: DynamoApprovalStore
+    directory: CognitoDirectory
+    mailer: SesMailer
+    archive_events: ApprovalMail
 
 
 def build(settings: Settings | None = None, *, environ: Mapping[str, str] | None = None,
           session: Any = None) -> Container:
     settings = settings or Settings.from_environ(os.environ if environ is None else environ)
     clients = ClientFactory(settings, session=session)
+    store = DynamoStore(clients, settings.table_name)
+    archives = DynamoArchiveStore(clients, settings.table_name)
+    approval_links = DynamoApprovalStore(clients, settings.table_name)
+    directory = CognitoDirectory(clients, settings.user_pool_id)
+    mailer = SesMailer(clients, settings.sender_email)
     return Container(
         settings=settings,
         clients=clients,
-        store=DynamoStore(clients, settings.table_name),
+        store=store,
         identity=CognitoIdentityProvider(clients, settings.user_pool_id, settings.user_pool_client_id),
+        archives=archives,
+        archive_files=S3ArchiveFiles(clients, settings.archive_bucket),
+        distribution=DynamoDistribution(clients, settings.table_name),
+        site=SiteBucket(clients, settings.site_bucket),
+        approval_links=approval_links,
+        directory=directory,
+        mailer=mailer,
+        archive_events=ApprovalMail(links=approval_links, directory=directory, mailer=mailer, ledger=archives,
+                                    orgs=store, site_origin=settings.site_origin,
+                                    link_days=settings.approval_link_days),
     )
 
 

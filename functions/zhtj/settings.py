@@ -17,8 +17,12 @@ class Settings:
     sender_email: str = "no-reply@example.org"
     site_origin: str = "http://127.0.0.1:8000"
     url_ttl_seconds: int = 300
+    # Days an e-mailed approval link stays valid (Approvals: the token's expiry).
+    approval_link_days: int = 14
     id_hash_key: str = "local-only-id-hash-key-change-me-0000"
     region: str = "us-east-1"
+    # The site bucket (template.yaml → SiteBucket): the published allocation table (附件1).
+    site_bucket: str = ""
     # Set only in the local stack: where the embedded AWS (moto server) listens.
     endpoint_url: str | None = None
 
@@ -33,9 +37,11 @@ class Settings:
             sender_email=environ.get("ZHTJ_SENDER_EMAIL", "no-reply@example.org"),
             site_origin=environ.get("ZHTJ_SITE_ORIGIN", "http://127.0.0.1:8000"),
             url_ttl_seconds=int(environ.get("ZHTJ_URL_TTL_SECONDS", "300")),
+            approval_link_days=int(environ.get("ZHTJ_APPROVAL_LINK_DAYS", "14")),
             id_hash_key=environ["ZHTJ_ID_HASH_KEY"],
             region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
             endpoint_url=environ.get("ZHTJ_AWS_ENDPOINT_URL") or None,
+            site_bucket=environ.get("ZHTJ_SITE_BUCKET", ""),
         )
 
     def as_environ(self) -> dict[str, str]:
@@ -49,9 +55,12 @@ class Settings:
             "ZHTJ_SENDER_EMAIL": self.sender_email,
             "ZHTJ_SITE_ORIGIN": self.site_origin,
             "ZHTJ_URL_TTL_SECONDS": str(self.url_ttl_seconds),
+            "ZHTJ_APPROVAL_LINK_DAYS": str(self.approval_link_days),
             "ZHTJ_ID_HASH_KEY": self.id_hash_key,
             "AWS_REGION": self.region,
         }
         if self.endpoint_url:
             env["ZHTJ_AWS_ENDPOINT_URL"] = self.endpoint_url
+        if self.site_bucket:
+            env["ZHTJ_SITE_BUCKET"] = self.site_bucket
         return env

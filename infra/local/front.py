@@ -25,16 +25,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from infra.local.headers import LocalHeaders, without
 from infra.local.template import ApiRoute
 
 Outbox = Callable[[], list[dict[str, Any]]]
-
-# Headers every response carries (the site and the API alike).
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 class LambdaContext:
@@ -148,6 +142,9 @@ class Front:
         self.routes = routes
         self.authorizer = authorizer
         self.outbox = outbox
+        # Security headers of every response, by path (infra/local/headers.py: the same rules
+        # render the CloudFront policies); the storage origin is the embedded S3 endpoint.
+        self.security_headers = LocalHeaders(site_dir)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -240,11 +237,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         out_headers = dict(response.get("headers") or {})
         for key, values in (response.get("multiValueHeaders") or {}).items():
             out_headers[key] = ", ".join(values)
-        for key, value in out_headers.items():
+        for key, value in without(out_headers, self.front.security_headers.headers_for(path)).items():
             self.send_header(key, str(value))
         for cookie in response.get("cookies") or []:
             self.send_header("Set-Cookie", cookie)
-        self._finish(data, method, extra=SECURITY_HEADERS)
+        self._finish(data, method)
 
     # ---------------------------------------------------------------- outbox
     def _outbox(self, path: str) -> None:
@@ -269,8 +266,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self._finish(page.encode("utf-8"), "GET", extra=SECURITY_HEADERS)
+        self._finish(page.encode("utf-8"), "GET")  # no-store: the headers policy's outbox rule
 
     # ---------------------------------------------------------------- static site
     def _static(self, method: str, path: str) -> None:
@@ -295,16 +291,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
             content_type += "; charset=utf-8"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self._finish(data, method, extra=SECURITY_HEADERS)
+        self._finish(data, method)
 
     # ---------------------------------------------------------------- helpers
     def _json(self, status: HTTPStatus, body: dict[str, Any]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
-        self._finish(json.dumps(body, ensure_ascii=False).encode("utf-8"), "GET", extra=SECURITY_HEADERS)
+        self._finish(json.dumps(body, ensure_ascii=False).encode("utf-8"), "GET")
 
-    def _finish(self, data: bytes, method: str, extra: dict[str, str] | None = None) -> None:
-        for key, value in (extra or {}).items():
+    def _finish(self, data: bytes, method: str) -> None:
+        for key, value in self.front.security_headers.headers_for(urlsplit(self.path).path).items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -20,6 +20,7 @@ from infra.local.moto_fidelity import make_dynamodb_writes_atomic
 from infra.local.pump import SqsPump
 from infra.local.resources import LocalResources, create_resources
 from infra.local.template import REPO_ROOT, api_routes, load_template, queue_triggers
+from infra.site_generators.allocation import publish_demo
 
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -112,6 +113,7 @@ class LocalStack:
         container = bootstrap.container()
         if self.demo:
             _, self.accounts = load_demo(container.store, container.identity)
+            publish_demo(container.site)  # GET /api/allocation/2023 answers from the start
         if self.build:
             build_site(self.site_dir)
 
@@ -137,6 +139,9 @@ class LocalStack:
             )
             pump.start()
             self._pumps.append(pump)
+        from infra.local.stream_pump import start_stream_pumps  # the figures consumer (DynamoDB stream)
+
+        self._pumps += start_stream_pumps(session, template, self.resources, endpoint_url=self.aws_url)  # type: ignore[arg-type]
         return self
 
     def stop(self) -> None:

@@ -18,6 +18,8 @@ COMMANDS: tuple[str, ...] = (
     "check_import",
     "check_pdf",
     "allocate",
+    "remind",
+    "recount",
 )
 
 

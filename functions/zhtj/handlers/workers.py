@@ -33,7 +33,10 @@ class UploadedObject:
 
 # key prefix → "module:function" taking (container, UploadedObject). Later capabilities
 # (spreadsheet imports, archive PDFs) register here.
-PROCESSORS: dict[str, str] = {}
+PROCESSORS: dict[str, str] = {
+    "uploads/archives/": "zhtj.handlers.archive_worker:process",
+    "uploads/imports/": "zhtj.handlers.import_worker:process",
+}
 
 
 def uploaded_objects(body: str) -> Iterator[UploadedObject]:

@@ -399,7 +399,8 @@ def _finding(code: str, message: str) -> dict[str, str]:
 
 def _too_large(size: int) -> dict[str, str]:
     mib = 1024 * 1024
-    return _finding("too_large", f"文件大小为 {size / mib:.1f} MB，超过了 20 MB 的上限（操作指引 4.1：文件大小不超过20M）。"
+    return _finding("too_large", f"文件大小为 {size / mib:.1f} MB，超过了 20 MB 的上限"
+                    "（操作指引 4.1：文件大小不超过20M）。"
                     "请适当降低扫描分辨率（如 150–200 dpi）或选择“压缩”后重新生成 PDF，再上传。")
 
 
@@ -574,7 +575,8 @@ def require_decider(principal: Principal, member: Mapping[str, Any]) -> None:
     decider = member.get("archive_decider_id")
     if not decider or principal.org_id != decider:
         name = member.get("archive_decider_name") or "上级团委"
-        raise NotAuthorised("not_the_decider", f"该档案由“{name}”审批：上级组织可以查看审批情况，但不能代为审批（操作指引 3.3）")
+        raise NotAuthorised("not_the_decider",
+                            f"该档案由“{name}”审批：上级组织可以查看审批情况，但不能代为审批（操作指引 3.3）")
 
 
 def decide_archive(member_id: str, *, version: int, approve: bool, reason: str | None, actor: Actor,
@@ -591,7 +593,8 @@ def decide_archive(member_id: str, *, version: int, approve: bool, reason: str |
             raise NotFound("member_not_found", "未找到该团员")
         current = archive_of(member)
         try:
-            transition = machine.approve(current, version) if approve else machine.reject(current, version, reason or "")
+            transition = (machine.approve(current, version) if approve
+                          else machine.reject(current, version, reason or ""))
         except TransitionNotAllowed as exc:
             raise _reason_error(exc) from None
         if member.get("archive_decider_id") != actor.org_id:
@@ -671,31 +674,49 @@ def request_change(principal: Principal, member_id: str, reason: str, *, directo
 
 
 def decide_change(principal: Principal, member_id: str, *, approve: bool, reason: str | None,
-                  directory: MemberDirectory, ledger: ArchiveLedger, now: datetime,
-                  via: str = "console") -> dict[str, Any]:
-    member = get_member(principal, member_id, directory)
+                  directory: MemberDirectory, ledger: ArchiveLedger, now: datetime) -> dict[str, Any]:
+    """The console path of :func:`decide_change_request`."""
+    member = get_member(principal, member_id, directory)  # 404 outside the caller's subtree
     require_decider(principal, member)
-    current = archive_of(member)
-    try:
-        transition = machine.decide_change(current, approve, reason)
-    except TransitionNotAllowed as exc:
-        raise _reason_error(exc) from None
-    at = timestamp(now)
-    actor = Actor(principal.username, principal.org_id, via)
-    change = ArchiveChange(
-        member_id=member_id, expected=current, new=transition.archive, clear_pending=True,
-        member_values={"archive_change_reason": None, "archive_updated_at": at,
-                       "archive_change_decision_reason": transition.reason},
-        audit=audit_entry("change_approved" if approve else "change_rejected", actor, at, from_state=current.state,
-                          to_state=current.state, reason=transition.reason, version=current.version),
-    )
-    try:
-        ledger.commit(change)
-    except ArchiveChanged:
-        fresh = ledger.member(member_id)
-        machine.decide_change(archive_of(fresh or member), approve, reason)  # the domain's own message
-        raise
-    return {"member_id": member_id, "change_approved": approve, "reason": transition.reason}
+    return decide_change_request(member_id, approve=approve, reason=reason,
+                                 actor=Actor(principal.username, principal.org_id, "console"), ledger=ledger, now=now)
+
+
+def decide_change_request(member_id: str, *, approve: bool, reason: str | None, actor: Actor,
+                          ledger: ArchiveLedger, now: datetime,
+                          extra: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """§4.5: the deciding committee agrees to a change request (one replacement upload is then
+    allowed) or refuses it with a reason. Shared by the console and an e-mailed link, like
+    :func:`decide_archive`; a concurrent decision or upload makes the loser re-read and get
+    the domain's refusal."""
+    for _ in range(3):
+        member = ledger.member(member_id)
+        if member is None:
+            raise NotFound("member_not_found", "未找到该团员")
+        current = archive_of(member)
+        try:
+            transition = machine.decide_change(current, approve, reason)
+        except TransitionNotAllowed as exc:
+            raise _reason_error(exc) from None
+        if member.get("archive_decider_id") != actor.org_id:
+            name = member.get("archive_decider_name") or "上级团委"
+            raise NotAuthorised("not_the_decider", f"该变更申请由“{name}”审批，您无权审批（操作指引 4.5）")
+        at = timestamp(now)
+        change = ArchiveChange(
+            member_id=member_id, expected=current, new=transition.archive, clear_pending=True,
+            member_values={"archive_change_reason": None, "archive_updated_at": at,
+                           "archive_change_decision_reason": transition.reason},
+            audit=audit_entry("change_approved" if approve else "change_rejected", actor, at,
+                              from_state=current.state, to_state=current.state, reason=transition.reason,
+                              version=current.version),
+            extra=tuple(extra),
+        )
+        try:
+            ledger.commit(change)
+        except ArchiveChanged:
+            continue
+        return {"member_id": member_id, "change_approved": approve, "reason": transition.reason}
+    raise ArchiveChanged()
 
 
 # ---------------------------------------------------------------- 5. reading

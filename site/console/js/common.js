@@ -65,14 +65,19 @@ function renderAccountBar(me) {
   }
 }
 
+// 整页错误的默认标题；页面讲的不是组织时用 showPageError 的 titles 选项换掉。
+const PAGE_ERROR_TITLES = { 403: "无权查看该组织", 404: "找不到该组织", other: "加载失败" };
+
 /**
  * 整页错误：把 container 的内容换成一个标题和说明，焦点移到标题上（读屏软件会读出），
- * 并给出回到本组织工作台的链接。403/404 有各自的标题，其他错误附“重试”按钮。
+ * 并给出回到本组织工作台的链接（传入 me 时）。403/404 有各自的标题，其他错误附“重试”按钮。
+ * titles 可覆盖默认标题，如 { 404: "找不到该档案" }。
  */
-export function showPageError(container, error, { me = null } = {}) {
+export function showPageError(container, error, { me = null, titles = {} } = {}) {
   const status = error instanceof ApiError ? error.status : -1;
   const message = error instanceof ApiError ? error.message : "出现意外错误，请刷新页面后重试";
-  const title = status === 403 ? "无权查看该组织" : status === 404 ? "找不到该组织" : "加载失败";
+  const names = { ...PAGE_ERROR_TITLES, ...titles };
+  const title = status === 403 || status === 404 ? names[status] : names.other;
   const heading = h("h2", { class: "zhtj-page-error__title", tabindex: "-1" }, title);
   const parts = [heading, h("p", {}, message)];
   if (status === 403) parts.push(h("p", {}, "您只能查看和管理本组织及其下级组织。如需访问其他组织，请联系该组织或其上级团委的管理员。"));

@@ -24,8 +24,12 @@ def test_no_request_leaves_loopback(new_context, base_url: str) -> None:
         page.goto(f"{base_url}/{path}")
         page.wait_for_load_state("networkidle")
     # Search: Material loads the index in a web worker on first use.
-    page.keyboard.press("s")
+    page.locator(".md-search__input").click()
+    expect(page.locator(".md-search-result__meta")).to_have_text("键入以开始搜索")  # the index is loaded
     page.keyboard.type("团青比")
+    # Material searches on keyup; Playwright types CJK text as inserted text without key events
+    # (as an IME would send them), so end with one real key.
+    page.keyboard.press("End")
     expect(page.locator(".md-search-result__item").first).to_be_visible()
     sign_in(page, base_url, "xuanwu")
     page.locator("#children-list a").first.click()

@@ -5,4 +5,10 @@ ROUTE_MODULES: tuple[str, ...] = (
     "zhtj.handlers.routes.system",
     "zhtj.handlers.routes.orgs",
     "zhtj.handlers.routes.members",
+    "zhtj.handlers.routes.archives",
+    "zhtj.handlers.routes.approvals",
+    "zhtj.handlers.routes.distribution",
+    "zhtj.handlers.routes.publishing",
+    "zhtj.handlers.routes.imports",
+    "zhtj.handlers.routes.figures",
 )

@@ -1,0 +1,251 @@
+"""DynamoDB adapter for approvals and reminders (the same single table as
+``zhtj.adapters.dynamodb``, whose (de)serialisation it reuses). Implements
+``zhtj.services.approvals.LinkStore`` and ``zhtj.services.reminders.ReminderStore``.
+
+=====================================  =====================  ========================================
+pk                                     sk                     what
+=====================================  =====================  ========================================
+``APPROVALLINK#{sha256(token)}``       ``LINK``               one e-mailed approval link: only the
+                                                              token's SHA-256 is stored, bound to the
+                                                              approver (account + organisation), the
+                                                              member and the archive *version*, with
+                                                              its expiry; ``consumed_at`` once decided
+``APPROVALSENT#{member_id}``           ``V{v:04d}#{username}``  the link of version *v* for one approver:
+                                                              which token, and ``sent_at`` once SES took
+                                                              the message (one e-mail per approver)
+``REMINDER#{date}``                    ``{kind}#{recipient}``   one reminder digest claimed / sent on
+                                                              ``date`` (idempotent per day)
+=====================================  =====================  ========================================
+
+Every item carries ``expires_at`` (epoch seconds, the table's TTL attribute) well after it can
+matter: a link 30 days after its own expiry, a reminder record after 40 days. An expired link
+is refused by its ``link_expires_at`` (checked in the decision's own transaction), never by TTL
+deletion, which may lag by days.
+
+Reminders read the members and pending items of a tree through gsi2 (``TREE#{root}``), with a
+projection and a filter: one paged Query per tree per day, not one per organisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from zhtj.adapters.aws import ClientFactory
+from zhtj.adapters.dynamodb import GSI_TREE, from_item, to_item
+
+LINK_TTL_GRACE_SECONDS = 30 * 86400
+REMINDER_TTL_SECONDS = 40 * 86400
+
+_REMINDER_MEMBER_ATTRIBUTES = ("member_id", "name", "member_number", "branch_id", "branch_name", "branch_path",
+                               "join_year", "join_month", "archive_state", "archive_version", "archive_reason",
+                               "archive_updated_at")
+_REMINDER_STATES = ("尚未认证", "认证不通过")
+
+
+def link_key(token_hash: str) -> dict[str, str]:
+    return {"pk": f"APPROVALLINK#{token_hash}", "sk": "LINK"}
+
+
+def sent_key(member_id: str, version: int, username: str) -> dict[str, str]:
+    return {"pk": f"APPROVALSENT#{member_id}", "sk": f"V{version:04d}#{username}"}
+
+
+def reminder_key(day: str, kind: str, recipient: str) -> dict[str, str]:
+    return {"pk": f"REMINDER#{day}", "sk": f"{kind}#{recipient}"}
+
+
+def _epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
+class DynamoApprovalStore:
+    def __init__(self, clients: ClientFactory, table_name: str) -> None:
+        self._clients = clients
+        self.table_name = table_name
+
+    @property
+    def client(self) -> Any:
+        return self._clients.client("dynamodb")
+
+    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
+        result = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
+        item = result.get("Item")
+        return from_item(item) if item else None
+
+    # ------------------------------------------------------------ links
+    def get_link(self, token_hash: str) -> dict[str, Any] | None:
+        return self._get(link_key(token_hash))
+
+    def get_sent(self, member_id: str, version: int, username: str) -> dict[str, Any] | None:
+        return self._get(sent_key(member_id, version, username))
+
+    def issue_link(self, link: Mapping[str, Any], *, previous_hash: str | None) -> bool:
+        """Store a new link and point the approver's marker at it, in one transaction; a
+        previous link that was never marked sent (a crashed run) is deleted. False when the
+        marker shows the link was sent meanwhile (a concurrent run) — then nothing is written."""
+        member_id, version, username = str(link["member_id"]), int(link["version"]), str(link["approver"])
+        token_hash = str(link["token_hash"])
+        ttl = _epoch(str(link["link_expires_at"])) + LINK_TTL_GRACE_SECONDS
+        marker_values = {":h": token_hash, ":at": link["created_at"], ":ttl": ttl}
+        if previous_hash:
+            marker_condition = "attribute_not_exists(sent_at) AND token_hash = :prev"
+            marker_values[":prev"] = previous_hash
+        else:
+            marker_condition = "attribute_not_exists(pk)"
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self.table_name, "ConditionExpression": "attribute_not_exists(pk)",
+                     "Item": to_item({**link_key(token_hash), "type": "approval_link", **link, "expires_at": ttl})}},
+            {"Update": {"TableName": self.table_name, "Key": to_item(sent_key(member_id, version, username)),
+                        "UpdateExpression": "SET token_hash = :h, issued_at = :at, expires_at = :ttl, #t = :type",
+                        "ConditionExpression": marker_condition,
+                        "ExpressionAttributeNames": {"#t": "type"},
+                        "ExpressionAttributeValues": to_item({**marker_values, ":type": "approval_sent"})}},
+        ]
+        if previous_hash:
+            items.append({"Delete": {"TableName": self.table_name, "Key": to_item(link_key(previous_hash)),
+                                     "ConditionExpression": "attribute_not_exists(consumed_at)"}})
+        client = self.client
+        try:
+            client.transact_write_items(TransactItems=items)
+        except client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def mark_sent(self, member_id: str, version: int, username: str, *, at: str, message_id: str) -> None:
+        self.client.update_item(
+            TableName=self.table_name, Key=to_item(sent_key(member_id, version, username)),
+            UpdateExpression="SET sent_at = :at, message_id = :m", ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_item({":at": at, ":m": message_id}),
+        )
+
+    def claim(self, token_hash: str, *, claim_id: str, now: str, until: str, max_wrong: int) -> bool:
+        """Take the link for one decision attempt (a lease until ``until``): one conditional
+        write, so of many concurrent submissions only one goes on to the decision's
+        transaction. False when the link is consumed, claimed, expired, locked or unknown."""
+        client = self.client
+        try:
+            client.update_item(
+                TableName=self.table_name, Key=to_item(link_key(token_hash)),
+                UpdateExpression="SET claim_id = :c, claim_until = :u",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(consumed_at) AND "
+                                    "link_expires_at > :now AND "
+                                    "(attribute_not_exists(claim_until) OR claim_until < :now) AND "
+                                    "(attribute_not_exists(wrong_answers) OR wrong_answers < :max)",
+                ExpressionAttributeValues=to_item({":c": claim_id, ":u": until, ":now": now, ":max": max_wrong}),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release(self, token_hash: str, *, claim_id: str) -> None:
+        """Give a claim back after its decision attempt failed (the link stays usable)."""
+        client = self.client
+        try:
+            client.update_item(
+                TableName=self.table_name, Key=to_item(link_key(token_hash)),
+                UpdateExpression="REMOVE claim_id, claim_until", ConditionExpression="claim_id = :c",
+                ExpressionAttributeValues=to_item({":c": claim_id}),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return
+
+    def consume_item(self, token_hash: str, *, claim_id: str, at: str, decision: str, now: str,
+                     max_wrong: int) -> dict[str, Any]:
+        """The transaction item that consumes a link in the decision's own TransactWriteItems
+        (``ArchiveChange.extra``): only an unconsumed, unexpired, unlocked link held by this
+        attempt's claim."""
+        return {"Update": {
+            "TableName": self.table_name, "Key": to_item(link_key(token_hash)),
+            "UpdateExpression": "SET consumed_at = :at, consumed_decision = :d REMOVE claim_until",
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(consumed_at) AND "
+                                   "claim_id = :c AND link_expires_at > :now AND "
+                                   "(attribute_not_exists(wrong_answers) OR wrong_answers < :max)",
+            "ExpressionAttributeValues": to_item({":at": at, ":d": decision, ":now": now, ":max": max_wrong,
+                                                  ":c": claim_id}),
+        }}
+
+    def record_wrong_answer(self, token_hash: str, *, at: str, now: str, max_wrong: int) -> int | None:
+        """Count one wrong answer to the digits question; the new count, or None when the
+        link is consumed, expired or already locked (nothing counted)."""
+        client = self.client
+        try:
+            result = client.update_item(
+                TableName=self.table_name, Key=to_item(link_key(token_hash)),
+                UpdateExpression="SET wrong_answers = if_not_exists(wrong_answers, :zero) + :one, "
+                                 "last_wrong_at = :at",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(consumed_at) AND "
+                                    "link_expires_at > :now AND "
+                                    "(attribute_not_exists(wrong_answers) OR wrong_answers < :max)",
+                ExpressionAttributeValues=to_item({":zero": 0, ":one": 1, ":at": at, ":now": now, ":max": max_wrong}),
+                ReturnValues="UPDATED_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return None
+        return int(from_item(result["Attributes"])["wrong_answers"])
+
+    # ------------------------------------------------------------ reminders
+    def claim_reminder(self, day: str, kind: str, recipient: str, *, at: str) -> bool:
+        """Record that the digest (day, kind, recipient) is being sent; False when it was
+        already claimed (sent, or being sent by a concurrent run)."""
+        client = self.client
+        ttl = _epoch(at) + REMINDER_TTL_SECONDS
+        try:
+            client.put_item(TableName=self.table_name, ConditionExpression="attribute_not_exists(pk)",
+                            Item=to_item({**reminder_key(day, kind, recipient), "type": "reminder", "day": day,
+                                          "kind": kind, "claimed_at": at, "expires_at": ttl}))
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def mark_reminder_sent(self, day: str, kind: str, recipient: str, *, at: str, message_id: str) -> None:
+        self.client.update_item(
+            TableName=self.table_name, Key=to_item(reminder_key(day, kind, recipient)),
+            UpdateExpression="SET sent_at = :at, message_id = :m", ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_item({":at": at, ":m": message_id}),
+        )
+
+    def release_reminder(self, day: str, kind: str, recipient: str) -> None:
+        """Undo a claim whose send failed (so a retried run sends it), never a sent one."""
+        client = self.client
+        try:
+            client.delete_item(TableName=self.table_name, Key=to_item(reminder_key(day, kind, recipient)),
+                               ConditionExpression="attribute_not_exists(sent_at)")
+        except client.exceptions.ConditionalCheckFailedException:
+            return
+
+    def get_reminder(self, day: str, kind: str, recipient: str) -> dict[str, Any] | None:
+        return self._get(reminder_key(day, kind, recipient))
+
+    def members_for_reminders(self, root: str) -> list[dict[str, Any]]:
+        """The members of tree ``root`` whose archive needs the admins (尚未认证, 认证不通过)."""
+        names = {f"#a{i}": a for i, a in enumerate(_REMINDER_MEMBER_ATTRIBUTES)}
+        names["#state"] = "archive_state"
+        values = {":pk": f"TREE#{root}", ":prefix": "MEMBER#"}
+        values.update({f":s{i}": s for i, s in enumerate(_REMINDER_STATES)})
+        states = ", ".join(f":s{i}" for i in range(len(_REMINDER_STATES)))
+        return self._query_tree({
+            "KeyConditionExpression": "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+            "FilterExpression": f"#state IN ({states})",
+            "ProjectionExpression": ", ".join(k for k in names if k != "#state"),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+        })
+
+    def pending_for_reminders(self, root: str) -> list[dict[str, Any]]:
+        """Everything waiting for a decision in tree ``root`` (the sparse ``PENDING`` items)."""
+        return self._query_tree({
+            "KeyConditionExpression": "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": f"TREE#{root}", ":prefix": "PENDING#"}),
+        })
+
+    def _query_tree(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        kwargs = {"TableName": self.table_name, "IndexName": GSI_TREE, **request}
+        items: list[dict[str, Any]] = []
+        while True:
+            result = self.client.query(**kwargs)
+            items += [from_item(i) for i in result.get("Items", [])]
+            if "LastEvaluatedKey" not in result:
+                return items
+            kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]

@@ -1,0 +1,1 @@
+"""Build-time generators and steps of the site (see infra/mkdocs_hooks.py)."""

@@ -1,0 +1,400 @@
+"""Approvals against moto (in process, resources from template.yaml): the e-mailed link from
+the worker's 待审批 hook to the decision, its refusals, the outcome e-mail, the console path
+racing the link, the routes' statuses and headers, and the daily reminders."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from infra.local.front import LambdaContext, http_api_event
+from infra.local.pump import SqsPump
+from infra.local.resources import LocalResources
+from infra.local.stack import ses_outbox
+from infra.local.template import ApiRoute, load_template, queue_triggers
+from tests.integration.conftest import client
+from tests.unit.readers import pdf_corpus
+from zhtj.bootstrap import Container
+from zhtj.domain.glossary import Industry, OrgKind, Role
+from zhtj.domain.orgs import Organisation, Principal, new_child, new_root
+from zhtj.handlers import api, workers
+from zhtj.services import approvals, archives, reminders
+from zhtj.services.approvals import LinkRefused, token_hash
+
+PASSWORD = "Integration-2023-x"
+NUMBER_RE = re.compile(r"approve\.html#t=([A-Za-z0-9_-]{43})")
+PUBLIC = ApiRoute(function="ApiFunction", handler="", method="POST", path="/api/approval-links/view", public=True)
+
+
+@dataclass
+class World:
+    container: Container
+    aws: LocalResources
+    orgs: dict[str, Organisation]
+    members: int = 0
+
+    def principal(self, username: str, org_id: str) -> Principal:
+        return Principal(username=username, org_id=org_id, org_path=self.orgs[org_id].path, role=Role.ADMIN)
+
+    def member(self, number: str, name: str = "李晓华", branch: str = "b1", join_month: int = 4) -> str:
+        self.members += 1
+        org = self.orgs[branch]
+        member_id = f"a{self.members:031x}"
+        self.container.store.register_member({
+            "member_id": member_id, "name": name, "member_number": number, "join_year": 2023,
+            "join_month": join_month, "branch_id": org.org_id, "branch_name": org.name,
+            "branch_path": list(org.path), "domain": "初中", "archive_state": "尚未认证", "archive_version": 0,
+            "resident_id": "320102200801051234", "gender": "女", "ethnicity": "汉族", "created_at": "2023-05-01",
+            "created_by": "tester", "segment_holder": "sch",
+        }, member_number=number, counters=[])
+        return member_id
+
+    def upload(self, member_id: str, number: str, who: tuple[str, str] = ("branch1", "b1")) -> None:
+        c = self.container
+        ticket = archives.request_upload(self.principal(*who), member_id, directory=c.store, orgs=c.store,
+                                         ledger=c.archives, files=c.archive_files, expires_in=300,
+                                         now=datetime.now(UTC))
+        data = pdf_corpus.text_pdf(number=number, pages=3, lines_per_page=4)
+        response = requests.post(ticket.url, data=ticket.fields,
+                                 files={"file": ("a.pdf", data, "application/pdf")}, timeout=30)
+        assert response.status_code in (200, 201, 204), response.text
+        trigger = queue_triggers(load_template())[0]
+        pump = SqsPump(client("sqs"), trigger, queue_url=self.aws.physical("UploadQueue"),
+                       queue_arn=self.aws.attribute("UploadQueue", "Arn"), retry_delay_s=0, wait_s=0,
+                       handler=workers.upload_handler)
+        while pump.poll_once():
+            pass
+        assert pump.stats.failed == 0, pump.stats.errors
+
+    def member_item(self, member_id: str) -> dict[str, Any]:
+        item = self.container.archives.member(member_id)
+        assert item is not None
+        return item
+
+    def ctx(self) -> approvals.LinkContext:
+        c = self.container
+        return approvals.LinkContext(links=c.approval_links, directory=c.directory, ledger=c.archives,
+                                     files=c.archive_files, events=c.archive_events,
+                                     url_ttl_seconds=c.settings.url_ttl_seconds)
+
+
+def mails(to: str | None = None, subject: str = "") -> list[dict[str, Any]]:
+    return [m for m in ses_outbox() if (to is None or to in m["to"]) and subject in m["subject"]]
+
+
+def tokens_in(message: dict[str, Any]) -> list[str]:
+    return NUMBER_RE.findall(message["body"])
+
+
+@pytest.fixture
+def world(container: Container, aws: LocalResources) -> World:
+    province = new_root("32", "共青团江苏省委", "团省委")
+    city = new_child(province, org_id="3201", name="共青团南京市委", short_name="南京团市委", kind=OrgKind.CITY,
+                     industry=None)
+    county = new_child(city, org_id="320102", name="共青团南京市玄武区委", short_name="玄武团区委",
+                       kind=OrgKind.COUNTY, industry=None)
+    school = new_child(county, org_id="sch", name="示范初级中学团委", short_name="示范初中团委",
+                       kind=OrgKind.COMMITTEE, industry=Industry.JUNIOR_HIGH)
+    grade = new_child(school, org_id="grd", name="初三年级团总支", short_name="初三团总支",
+                      kind=OrgKind.GENERAL_BRANCH, industry=Industry.JUNIOR_HIGH)
+    b1 = new_child(grade, org_id="b1", name="初三（1）班团支部", short_name="初三1班", kind=OrgKind.BRANCH,
+                   industry=Industry.JUNIOR_HIGH)
+    orgs = {o.org_id: o for o in (province, city, county, school, grade, b1)}
+    container.store.add_many(orgs.values())
+    for username, org_id in (("school1", "sch"), ("school2", "sch"), ("branch1", "b1"), ("xuanwu1", "320102")):
+        container.identity.create_admin(username=username, password=PASSWORD, org_id=org_id, role="admin",
+                                        email=f"{username}@test.zhtj.local")
+    container.directory.forget()
+    return World(container, aws, orgs)
+
+
+def link_for(world: World, username: str = "school1") -> str:
+    (message,) = [m for m in mails(f"{username}@test.zhtj.local", "待审批")][-1:]
+    (token,) = tokens_in(message)
+    return token
+
+
+# ------------------------------------------------------------------ the e-mail
+def test_each_approver_gets_one_email_with_one_personal_link(world: World) -> None:
+    member_id = world.member("202332000231")
+    world.upload(member_id, "202332000231")
+    assert world.member_item(member_id)["archive_state"] == "待审批"
+    sent = mails(subject="待审批")
+    assert sorted(m["to"][0] for m in sent) == ["school1@test.zhtj.local", "school2@test.zhtj.local"]
+    first, second = (tokens_in(m) for m in sent)
+    assert len(first) == 1 and len(second) == 1 and first != second  # one link each, bound to its approver
+    body = sent[0]["body"]
+    assert "李晓华" in sent[0]["subject"] and "初三（1）班团支部" in body and "20233200****" in body
+    assert "202332000231" not in body  # the last four are the approver's question
+    assert "320102200801051234" not in body  # never the ID number
+    # the token only inside the link's fragment
+    assert body.count(first[0]) == len(re.findall(r"#t=" + re.escape(first[0]), body))
+    stored = world.container.approval_links.get_link(token_hash(first[0]))
+    assert stored is not None and stored["version"] == 1 and stored["approver"] in ("school1", "school2")
+    assert first[0] not in json.dumps(stored)  # only the hash is stored
+    expires = datetime.fromisoformat(stored["link_expires_at"]) - datetime.fromisoformat(stored["created_at"])
+    assert expires == timedelta(days=world.container.settings.approval_link_days) == timedelta(days=14)
+
+
+def test_a_retried_pending_hook_sends_nothing_twice(world: World) -> None:
+    member_id = world.member("202332000232")
+    world.upload(member_id, "202332000232")
+    events = world.container.archive_events
+    member = world.member_item(member_id)
+    events.archive_pending(member, 1, "sch")
+    events.archive_pending(member, 1, "sch")
+    assert len(mails(subject="待审批")) == 2
+
+
+def test_a_failed_send_is_retried_for_that_approver_only(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    member_id = world.member("202332000233")
+    world.upload(member_id, "202332000233")  # v1: both e-mailed
+    events = world.container.archive_events
+    real = events.mailer.send
+    calls: list[str] = []
+
+    def flaky(to: str, message: Any) -> str:
+        calls.append(to)
+        if to.startswith("school2"):
+            raise RuntimeError("SES throttled")
+        return real(to, message)
+
+    monkeypatch.setattr(events.mailer, "send", flaky)
+    member = world.member_item(member_id)
+    # as if v2 had just been accepted: the hook fails for school2 and raises (the worker retries)
+    with pytest.raises(RuntimeError):
+        events.archive_pending({**member, "archive_version": 2}, 2, "sch")
+    monkeypatch.setattr(events.mailer, "send", real)
+    events.archive_pending({**member, "archive_version": 2}, 2, "sch")
+    v2 = [m for m in mails(subject="待审批")][2:]
+    assert sorted(m["to"][0] for m in v2) == ["school1@test.zhtj.local", "school2@test.zhtj.local"]
+    # school2's first (unsent) link was deleted when its link was re-issued
+    sent = world.container.approval_links.get_sent(member_id, 2, "school2")
+    assert sent is not None and sent["sent_at"]
+
+
+# ------------------------------------------------------------------ using the link
+def test_viewing_changes_nothing_and_approving_needs_the_last_four(world: World) -> None:
+    member_id = world.member("202332000234")
+    world.upload(member_id, "202332000234")
+    token = link_for(world)
+    before = world.container.archives.member_items(member_id)
+    view = approvals.view_link(token, ctx=world.ctx(), now=datetime.now(UTC))
+    assert view["status"] == "open" and view["member"]["number_shown"] == "20233200"
+    assert "resident_id" not in json.dumps(view) and "320102200801051234" not in json.dumps(view)
+    assert view["file"]["url"].startswith("http") and view["archive"]["version"] == 1
+    assert world.container.archives.member_items(member_id) == before  # GET/view changes nothing
+
+    with pytest.raises(LinkRefused) as wrong:
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0000", ctx=world.ctx(),
+                                 now=datetime.now(UTC))
+    assert wrong.value.code == "wrong_digits" and wrong.value.status == 422 and "不一致" in wrong.value.message
+    assert world.member_item(member_id)["archive_state"] == "待审批"
+    with pytest.raises(LinkRefused) as missing:
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="", ctx=world.ctx(),
+                                 now=datetime.now(UTC))
+    assert missing.value.code == "digits_required"
+
+    done = approvals.decide_by_link(token, approve=True, reason=None, last_four="０２３４", ctx=world.ctx(),
+                                    now=datetime.now(UTC))  # full-width digits from a Chinese IME
+    assert done["archive_state"] == "团员身份已认证"
+    member = world.member_item(member_id)
+    assert member["archive_state"] == "团员身份已认证"
+    items = world.container.archives.member_items(member_id)
+    audit = [i for i in items if str(i["sk"]).startswith("AUDIT#") and i["action"] == "archive_approved"]
+    assert len(audit) == 1 and audit[0]["via"] == approvals.VIA_LINK and audit[0]["actor"] == "school1"
+    outcome = mails("branch1@test.zhtj.local", "审批结果")
+    assert len(outcome) == 1 and "同意" in outcome[0]["subject"] and "邮件中的审批链接" in outcome[0]["body"]
+
+    with pytest.raises(LinkRefused) as again:  # replayed
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0234", ctx=world.ctx(),
+                                 now=datetime.now(UTC))
+    assert again.value.code == "already_decided" and "已处理" in again.value.message
+    other = link_for(world, "school2")  # the other approver's link: the version is decided
+    with pytest.raises(LinkRefused) as late:
+        approvals.view_link(other, ctx=world.ctx(), now=datetime.now(UTC))
+    assert late.value.code == "already_decided"
+
+
+def test_five_wrong_answers_lock_the_link(world: World) -> None:
+    member_id = world.member("202332000235")
+    world.upload(member_id, "202332000235")
+    token = link_for(world)
+    for left in range(approvals.MAX_WRONG_ANSWERS - 1, -1, -1):
+        with pytest.raises(LinkRefused) as wrong:
+            approvals.decide_by_link(token, approve=True, reason=None, last_four="1111", ctx=world.ctx(),
+                                     now=datetime.now(UTC))
+        assert wrong.value.code == "wrong_digits" and wrong.value.details["attempts_left"] == left
+    with pytest.raises(LinkRefused) as locked:
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0235", ctx=world.ctx(),
+                                 now=datetime.now(UTC))
+    assert locked.value.code == "link_locked"
+    assert world.member_item(member_id)["archive_state"] == "待审批"  # the console remains
+
+
+def test_reject_needs_a_reason_and_a_new_upload_supersedes_the_link(world: World) -> None:
+    member_id = world.member("202332000236")
+    world.upload(member_id, "202332000236")
+    token = link_for(world)
+    with pytest.raises(LinkRefused) as no_reason:
+        approvals.decide_by_link(token, approve=False, reason="  ", last_four=None, ctx=world.ctx(),
+                                 now=datetime.now(UTC))
+    assert no_reason.value.code == "reason_required" and no_reason.value.field == "reason"
+    done = approvals.decide_by_link(token, approve=False, reason="第2页缺少团支部意见", last_four=None,
+                                    ctx=world.ctx(), now=datetime.now(UTC))
+    assert done["archive_state"] == "认证不通过"
+    member = world.member_item(member_id)
+    assert member["archive_state"] == "认证不通过" and member["archive_reason"] == "第2页缺少团支部意见"
+    assert "第2页缺少团支部意见" in mails("branch1@test.zhtj.local", "审批结果")[0]["body"]
+
+    world.upload(member_id, "202332000236")  # 替换档案 → v2, new links
+    assert world.member_item(member_id)["archive_version"] == 2
+    fresh = link_for(world)
+    assert fresh != token
+    with pytest.raises(LinkRefused) as old:
+        approvals.view_link(token, ctx=world.ctx(), now=datetime.now(UTC))
+    assert old.value.code == "already_decided"  # consumed by its own decision
+    untouched = link_for(world, "school2")  # school2's newest link is the v2 one
+    assert approvals.view_link(untouched, ctx=world.ctx(), now=datetime.now(UTC))["archive"]["version"] == 2
+
+
+def test_a_link_of_a_superseded_version_refuses(world: World) -> None:
+    member_id = world.member("202332000237")
+    world.upload(member_id, "202332000237")
+    token = link_for(world)
+    c = world.container
+    archives.decide_from_console(world.principal("school2", "sch"), member_id, version=1, approve=False,
+                                 reason="扫描不清晰", directory=c.store, ledger=c.archives, now=datetime.now(UTC))
+    with pytest.raises(LinkRefused) as decided:  # the console decided first
+        approvals.view_link(token, ctx=world.ctx(), now=datetime.now(UTC))
+    assert decided.value.code == "already_decided" and "在控制台" in decided.value.message
+    world.upload(member_id, "202332000237")
+    with pytest.raises(LinkRefused) as superseded:
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0237", ctx=world.ctx(),
+                                 now=datetime.now(UTC))
+    assert superseded.value.code == "link_superseded" and superseded.value.status == 410
+    assert world.member_item(member_id)["archive_state"] == "待审批"
+
+
+def test_expired_forged_and_reassigned(world: World) -> None:
+    member_id = world.member("202332000238")
+    world.upload(member_id, "202332000238")
+    token = link_for(world)
+    later = datetime.now(UTC) + timedelta(days=15)
+    with pytest.raises(LinkRefused) as expired:
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0238", ctx=world.ctx(), now=later)
+    assert expired.value.code == "link_expired" and "过期" in expired.value.message
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (forged, "", "not-a-token", token + "x", "../" * 20):
+        with pytest.raises(LinkRefused) as invalid:
+            approvals.view_link(bad, ctx=world.ctx(), now=datetime.now(UTC))
+        assert invalid.value.code == "link_invalid" and invalid.value.status == 404
+    # an approver moved to another organisation can no longer use the old e-mail
+    client("cognito-idp").admin_update_user_attributes(
+        UserPoolId=world.aws.physical("UserPool"), Username="school1",
+        UserAttributes=[{"Name": "custom:org_id", "Value": "320102"}])
+    with pytest.raises(LinkRefused) as moved:
+        approvals.view_link(token, ctx=world.ctx(), now=datetime.now(UTC))
+    assert moved.value.code == "approver_changed"
+    assert world.member_item(member_id)["archive_state"] == "待审批"
+
+
+# ------------------------------------------------------------------ the routes
+def call(app: Any, path: str, body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    data = json.dumps(body).encode() if not isinstance(body, bytes) else body
+    event = http_api_event("POST", path, "", {"content-type": "application/json"}, data, PUBLIC, None, "127.0.0.1")
+    response = app.resolve(event, LambdaContext("ApiFunction"))
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        headers[key.lower()] = ", ".join(values)
+    return int(response["statusCode"]), json.loads(response["body"]), headers
+
+
+def test_routes_answer_no_store_json_in_chinese_and_never_500(world: World) -> None:
+    member_id = world.member("202332000239")
+    world.upload(member_id, "202332000239")
+    token = link_for(world)
+    app = api.build_app(world.container)
+    status, body, headers = call(app, "/api/approval-links/view", {"token": token})
+    assert status == 200 and body["member"]["name"] == "李晓华" and headers["cache-control"] == "no-store"
+    cases = [({"token": "x" * 43}, 404, "link_invalid"), ({}, 400, "invalid_request"),
+             (b"{not json", 400, "invalid_request"), ({"token": token, "approve": "maybe"}, 400, "invalid_request")]
+    for request, expected, code in cases:
+        path = "/api/approval-links/decision" if isinstance(request, dict) and "approve" in request \
+            else "/api/approval-links/view"
+        status, body, headers = call(app, path, request)
+        assert (status, body["code"]) == (expected, code), body
+        assert headers["cache-control"] == "no-store" and re.search(r"[\u4e00-\u9fff]", body["message"])
+    status, body, _ = call(app, "/api/approval-links/decision", {"token": token, "approve": True, "last_four": "9"})
+    assert status == 400 and body["field"] == "last_four"
+    status, body, _ = call(app, "/api/approval-links/decision", {"token": token, "approve": True, "last_four": "9999"})
+    assert status == 422 and body["code"] == "wrong_digits"
+    status, body, _ = call(app, "/api/approval-links/decision", {"token": token, "approve": True, "last_four": "0239"})
+    assert status == 200 and body["archive_state"] == "团员身份已认证"
+    status, body, _ = call(app, "/api/approval-links/decision", {"token": token, "approve": False, "reason": "x"})
+    assert status == 409 and body["code"] == "already_decided"
+
+
+# ------------------------------------------------------------------ reminders
+def test_reminders_are_sent_once_a_day(world: World) -> None:
+    world.member("202332000240", name="赵逾期", join_month=1)
+    world.member("202332000241", name="钱未传", join_month=5)
+    pending = world.member("202332000242", name="孙待审")
+    world.upload(pending, "202332000242")
+    rejected = world.member("202332000243", name="周不通过")
+    world.upload(rejected, "202332000243")
+    c = world.container
+    archives.decide_from_console(world.principal("school1", "sch"), rejected, version=1, approve=False,
+                                 reason="缺页", directory=c.store, ledger=c.archives, now=datetime.now(UTC))
+    before = len(ses_outbox())
+    day = date(2023, 5, 20)
+
+    def run() -> reminders.ReminderRun:
+        return reminders.run_reminders(day, store=c.approval_links, directory=c.directory, orgs=c.store,
+                                       mailer=c.mailer, site_origin="http://127.0.0.1:8000")
+
+    first = run()
+    sent = ses_outbox()[before:]
+    assert first.failed == 0 and first.sent == len(sent) > 0
+    branch = [m for m in sent if m["to"] == ["branch1@test.zhtj.local"]]
+    assert len(branch) == 1 and "赵逾期" in branch[0]["body"] and "已逾期" in branch[0]["body"]
+    assert "钱未传" in branch[0]["body"] and "周不通过" in branch[0]["body"] and "缺页" in branch[0]["body"]
+    assert "孙待审" not in branch[0]["body"]  # pending is the approvers' digest
+    approver = [m for m in sent if m["to"] == ["school1@test.zhtj.local"] and "等待您审批" in m["subject"]]
+    assert len(approver) == 1 and "孙待审" in approver[0]["body"] and "202332000242" not in approver[0]["body"]
+    county = [m for m in sent if m["to"] == ["xuanwu1@test.zhtj.local"]]
+    assert len(county) == 1 and "赵逾期" in county[0]["body"]  # §4.3: every level watches its members
+    assert all("320102200801051234" not in m["body"] for m in sent)
+
+    second = run()  # a retried run the same day
+    assert second.sent == 0 and second.skipped == first.sent and len(ses_outbox()) == before + first.sent
+    next_day = reminders.run_reminders(day + timedelta(days=1), store=c.approval_links, directory=c.directory,
+                                       orgs=c.store, mailer=c.mailer, site_origin="http://127.0.0.1:8000")
+    assert next_day.sent == first.sent
+
+
+def test_a_failed_digest_is_released_for_the_retry(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.member("202332000244", name="吴未传")
+    c = world.container
+    real = c.mailer.send
+
+    def failing(to: str, message: Any) -> str:
+        if to.startswith("xuanwu1"):
+            raise RuntimeError("throttled")
+        return real(to, message)
+
+    monkeypatch.setattr(c.mailer, "send", failing)
+    day = date(2023, 5, 21)
+    first = reminders.run_reminders(day, store=c.approval_links, directory=c.directory, orgs=c.store,
+                                    mailer=c.mailer, site_origin="http://x")
+    assert first.failed == 1 and first.sent >= 1
+    monkeypatch.setattr(c.mailer, "send", real)
+    retry = reminders.run_reminders(day, store=c.approval_links, directory=c.directory, orgs=c.store,
+                                    mailer=c.mailer, site_origin="http://x")
+    assert retry.sent == 1 and retry.failed == 0 and retry.skipped == first.sent
