@@ -54,6 +54,7 @@ Generator = Callable[["SiteContent"], None]
 #: Generators run at build time, as "module.path:function". Add one line per generator.
 GENERATORS: tuple[str | Generator, ...] = (
     "infra.site_generators.allocation:generate",
+    "infra.site_generators.templates:generate",
     "infra.site_generators.pdfjs:generate",
 )
 

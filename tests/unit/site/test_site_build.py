@@ -240,7 +240,11 @@ def test_allocation_page_is_honest(built_site):
 def test_downloads_page_lists_what_was_generated(built_site):
     body = text_of(article(built_site.read("downloads.html")))
     assert "zhtj:downloads" not in built_site.read("downloads.html")  # the hook replaced the marker
-    assert "目前没有可下载的文件" in body  # nothing is generated yet
+    assert "目前没有可下载的文件" not in body
+    for listed in ("智慧团建导入团员团干部数据模板.xlsx", "智慧团建导入下级组织数据模板.xlsx"):
+        assert listed in body
+    page = built_site.read("downloads.html")
+    assert 'href="downloads/zhtj-member-import-template.xlsx"' in page
 
 
 def test_rules_summary(built_site):
