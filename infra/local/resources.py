@@ -124,6 +124,9 @@ def _table(client: Any, resolver: Resolver, name: str, props: dict[str, Any]) ->
         kwargs["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
     if props.get("StreamSpecification"):
         kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        from infra.local.stream_pump import make_stream_copies_cheap  # keeps moto's transactions' cost
+
+        make_stream_copies_cheap()
     description = ddb.create_table(**kwargs)["TableDescription"]
     if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
         ddb.update_continuous_backups(

@@ -21,6 +21,8 @@ Retries happen at once (Lambda backs off); nothing else differs on purpose."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +34,67 @@ from infra.local.front import LambdaContext, load_handler
 from infra.local.template import resources_of_type
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_CHEAP_COPIES = False
+
+
+def make_stream_copies_cheap() -> None:
+    """Keep moto's transactions as fast with the stream on as with it off.
+
+    moto's TransactWriteItems deep-copies every table it touches once per item, to restore it
+    on a cancellation (DESIGN.md: the measured cost). With a stream the copy includes the
+    stream shard — every record ever written — so enabling the stream alone made every
+    writer's transaction ≈ 2.5× slower at 2,000 items, and slower still as history grew. Here
+    the copies share the shard instead, and a cancelled transaction drops the records it added
+    (DynamoDB writes none for a cancelled transaction). Both happen under the lock that makes
+    moto's writes atomic (infra/local/moto_fidelity.py), and GetRecords takes it too, so no
+    reader sees records of a transaction that is still running."""
+    global _CHEAP_COPIES
+    if _CHEAP_COPIES:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    from infra.local import moto_fidelity
+
+    moto_fidelity.make_dynamodb_writes_atomic()
+    lock = moto_fidelity._LOCK
+
+    def share_shard(self: Any, memo: dict[int, Any]) -> Any:
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        if self.stream_shard is not None:
+            memo[id(self.stream_shard)] = self.stream_shard
+        for key, value in self.__dict__.items():
+            setattr(clone, key, copy.deepcopy(value, memo))
+        return clone
+
+    Table.__deepcopy__ = share_shard  # type: ignore[attr-defined]
+    transact = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(transact)
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            lengths = {name: len(t.stream_shard.items) for name, t in self.tables.items() if t.stream_shard}
+            try:
+                return transact(self, *args, **kwargs)
+            except Exception:
+                for name, length in lengths.items():
+                    table = self.tables.get(name)
+                    if table is not None and table.stream_shard is not None:
+                        del table.stream_shard.items[length:]
+                raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    get_records = DynamoDBStreamsBackend.get_records
+
+    @functools.wraps(get_records)
+    def locked_get_records(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return get_records(self, *args, **kwargs)
+
+    DynamoDBStreamsBackend.get_records = locked_get_records  # type: ignore[method-assign]
+    _CHEAP_COPIES = True
 
 
 @dataclass(frozen=True)

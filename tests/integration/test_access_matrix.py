@@ -150,6 +150,16 @@ ROUTES: dict[str, Entry] = {
                                                       {"accept": False, "reason": "矩阵测试"})),
     "GET /api/orgs/<org_id>/transfers/incoming": Entry(
         scenario=lambda w: Request(f"/api/orgs/{w.org(SCHOOL).org_id}/transfers/incoming")),
+    # Plans (notice §三.2) and the published allocation table (附件1, public).
+    "GET /api/orgs/<org_id>/plan": Entry(
+        scenario=lambda w: Request(f"/api/orgs/{w.org(SCHOOL).org_id}/plan", query="year=2023")),
+    "PUT /api/orgs/<parent_id>/plan/<child_id>": Entry(scenario=lambda w: Request(
+        f"/api/orgs/{w.org(SCHOOL).org_id}/plan/{w.org(GRADE).org_id}", {"domain": "初中", "quota": 0},
+        query="year=2023")),
+    "GET /api/allocation/<year>": Entry(public=True),
+    "GET /api/allocation/<year>/xlsx": Entry(public=True),
+    "POST /api/allocation/<year>/publish": Entry(
+        target="root", scenario=lambda w: Request("/api/allocation/2023/publish", {"year": 2023, "units": []})),
 }
 
 # Who is who, per target: (caller label, organisation name, allowed?)
@@ -198,6 +208,12 @@ CALLERS: dict[str, list[tuple[str, str, bool]]] = {
         ("another city", "苏州市团委", False),
     ],
 }
+
+CALLERS["root"] = [  # only the province committee publishes 附件1 (notice §二)
+    ("province committee", "共青团江苏省委", True),
+    ("a city", "南京市团委", False),
+    ("a school", SCHOOL, False),
+]
 
 # Codes that mean "refused by authorization" (anything else after a 4xx passed it).
 DENIALS = {"forbidden", "member_not_found", "org_not_found", "not_the_decider", "not_the_requester",

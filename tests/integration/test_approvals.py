@@ -398,3 +398,51 @@ def test_a_failed_digest_is_released_for_the_retry(world: World, monkeypatch: py
     retry = reminders.run_reminders(day, store=c.approval_links, directory=c.directory, orgs=c.store,
                                     mailer=c.mailer, site_origin="http://x")
     assert retry.sent == 1 and retry.failed == 0 and retry.skipped == first.sent
+
+
+def test_concurrent_decisions_run_one_transaction(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    member_id = world.member("202332000245")
+    world.upload(member_id, "202332000245")
+    token = link_for(world)
+    commits: list[int] = []
+    real = world.container.archives.commit
+
+    def counted(change: Any) -> None:
+        commits.append(1)
+        real(change)
+
+    monkeypatch.setattr(world.container.archives, "commit", counted)
+
+    def attempt(_: int) -> str:
+        try:
+            approvals.decide_by_link(token, approve=True, reason=None, last_four="0245", ctx=world.ctx(),
+                                     now=datetime.now(UTC))
+        except LinkRefused as exc:
+            return exc.code
+        return "decided"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = sorted(pool.map(attempt, range(12)))
+    assert outcomes == ["already_decided"] * 11 + ["decided"]
+    assert len(commits) == 1  # the losers waited for the holder instead of racing its transaction
+
+
+def test_a_held_link_is_waited_for_then_reported(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    member_id = world.member("202332000230")
+    world.upload(member_id, "202332000230")
+    token = link_for(world)
+    links = world.container.approval_links
+    now = datetime.now(UTC)
+    assert links.claim(token_hash(token), claim_id="other", now=archives.timestamp(now),
+                       until=archives.timestamp(now + timedelta(seconds=30)), max_wrong=5)
+    monkeypatch.setattr(approvals, "CLAIM_WAIT_SECONDS", 0.5)
+    with pytest.raises(LinkRefused) as busy:
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0230", ctx=world.ctx(), now=now)
+    assert busy.value.code == "decision_in_progress" and busy.value.status == 409
+    assert world.member_item(member_id)["archive_state"] == "待审批"
+    links.release(token_hash(token), claim_id="other")  # the holder gave up: the link works again
+    done = approvals.decide_by_link(token, approve=True, reason=None, last_four="0230", ctx=world.ctx(),
+                                    now=datetime.now(UTC))
+    assert done["archive_state"] == "团员身份已认证"

@@ -82,35 +82,41 @@ class DynamoApprovalStore:
         return self._get(sent_key(member_id, version, username))
 
     def issue_link(self, link: Mapping[str, Any], *, previous_hash: str | None) -> bool:
-        """Store a new link and point the approver's marker at it, in one transaction; a
-        previous link that was never marked sent (a crashed run) is deleted. False when the
-        marker shows the link was sent meanwhile (a concurrent run) — then nothing is written."""
+        """Point the approver's marker at a new link, then store the link; a previous link that
+        was never marked sent (a crashed run) is deleted. False when the marker shows the link
+        was issued or sent meanwhile (a concurrent run) — then nothing is written.
+
+        Two conditional writes, not a transaction (moto copies the whole table for every
+        transaction item, DESIGN "Known traps"): the marker is written first, so a link item
+        exists only for the marker's current hash; a crash between the two leaves a marker
+        whose hash has no link, which the retry re-issues like any unsent link."""
         member_id, version, username = str(link["member_id"]), int(link["version"]), str(link["approver"])
         token_hash = str(link["token_hash"])
         ttl = _epoch(str(link["link_expires_at"])) + LINK_TTL_GRACE_SECONDS
-        marker_values = {":h": token_hash, ":at": link["created_at"], ":ttl": ttl}
+        values = {":h": token_hash, ":at": link["created_at"], ":ttl": ttl, ":type": "approval_sent"}
         if previous_hash:
-            marker_condition = "attribute_not_exists(sent_at) AND token_hash = :prev"
-            marker_values[":prev"] = previous_hash
+            condition = "attribute_not_exists(sent_at) AND token_hash = :prev"
+            values[":prev"] = previous_hash
         else:
-            marker_condition = "attribute_not_exists(pk)"
-        items: list[dict[str, Any]] = [
-            {"Put": {"TableName": self.table_name, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": to_item({**link_key(token_hash), "type": "approval_link", **link, "expires_at": ttl})}},
-            {"Update": {"TableName": self.table_name, "Key": to_item(sent_key(member_id, version, username)),
-                        "UpdateExpression": "SET token_hash = :h, issued_at = :at, expires_at = :ttl, #t = :type",
-                        "ConditionExpression": marker_condition,
-                        "ExpressionAttributeNames": {"#t": "type"},
-                        "ExpressionAttributeValues": to_item({**marker_values, ":type": "approval_sent"})}},
-        ]
-        if previous_hash:
-            items.append({"Delete": {"TableName": self.table_name, "Key": to_item(link_key(previous_hash)),
-                                     "ConditionExpression": "attribute_not_exists(consumed_at)"}})
+            condition = "attribute_not_exists(pk)"
         client = self.client
         try:
-            client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException:
+            client.update_item(
+                TableName=self.table_name, Key=to_item(sent_key(member_id, version, username)),
+                UpdateExpression="SET token_hash = :h, issued_at = :at, expires_at = :ttl, #t = :type",
+                ConditionExpression=condition, ExpressionAttributeNames={"#t": "type"},
+                ExpressionAttributeValues=to_item(values),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
             return False
+        client.put_item(TableName=self.table_name, ConditionExpression="attribute_not_exists(pk)",
+                        Item=to_item({**link_key(token_hash), "type": "approval_link", **link, "expires_at": ttl}))
+        if previous_hash:
+            try:
+                client.delete_item(TableName=self.table_name, Key=to_item(link_key(previous_hash)),
+                                   ConditionExpression="attribute_not_exists(consumed_at)")
+            except client.exceptions.ConditionalCheckFailedException:
+                pass
         return True
 
     def mark_sent(self, member_id: str, version: int, username: str, *, at: str, message_id: str) -> None:

@@ -40,8 +40,9 @@ and no Referer. The page POSTs the token to the API (:func:`view_link`, :func:`d
   moved to another organisation can no longer decide through an old e-mail.
 
 **Exactly one e-mail per approver** (``archive_pending`` is retried until it succeeds): a
-marker per (member, version, approver) is written with the new link in one transaction
-before sending, and marked sent after SES accepted the message. A retry skips what is marked
+marker per (member, version, approver) is conditionally written (then the new link) before
+sending, and marked sent after SES accepted the message; of two concurrent runs only one
+writes the marker. A retry skips what is marked
 sent and re-issues (a new token, the unsent one deleted) what is not. The one window left —
 SES accepted, the process died before the mark — can repeat one e-mail; no design can close
 it without SES taking part in the transaction.
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 import re
 import secrets
 import time
@@ -95,6 +97,9 @@ CLAIM_POLL_SECONDS: Final = 0.25
 SHOWN_DIGITS: Final = 8  # the page shows the first eight digits of the 12; the approver types the last four
 
 # token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet; anything else is not ours.
+# A child of the "zhtj" logger: in a function, Powertools' JSON handler (ID numbers masked).
+log = logging.getLogger(__name__)
+
 _TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 _VIA_LABELS: Final = {VIA_LINK: "通过邮件中的审批链接", "console": "在控制台"}
 
@@ -254,7 +259,9 @@ class ApprovalMail:
     def archive_pending(self, member: Mapping[str, Any], version: int, decider_id: str) -> None:
         approvers = [a for a in self.directory.admins_of(decider_id) if a.email]
         if not approvers:
-            return  # nobody to e-mail: the pending list in the console (and the digest) remain
+            # nobody to e-mail: the pending list in the console (and the digest) remain
+            log.warning("no approver with an e-mail address", extra={"decider_id": decider_id})
+            return
         decider = self.orgs.get(decider_id)
         record = self.ledger.get_version(str(member["member_id"]), version) or {}
         failed: list[Exception] = []
@@ -262,6 +269,9 @@ class ApprovalMail:
             try:
                 self._send_link(member, version, record, decider.name if decider else "上级团委", approver)
             except Exception as exc:  # try every approver, then have the event retried
+                log.warning("approval e-mail failed", extra={"member_id": member.get("member_id"), "version": version,
+                                                             "approver": approver.username,
+                                                             "error": type(exc).__name__})
                 failed.append(exc)
         if failed:
             raise failed[0]

@@ -25,15 +25,20 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote
 
-from zhtj.domain.allocation import Allocation
 from zhtj.domain.errors import NotAuthorised
 from zhtj.domain.glossary import Domain, Role
 from zhtj.domain.orgs import Principal
-from zhtj.services import allocation_table
 from zhtj.services.errors import Conflict, InvalidRequest, NotFound
+
+if TYPE_CHECKING:  # pragma: no cover
+    from zhtj.domain.allocation import Allocation
+
+# The table itself (zhtj.services.allocation_table, zhtj.domain.allocation) is imported only by
+# the functions that compute or render it: the public GET routes and the adapters never pay for
+# it at cold start (DESIGN.md "Cold start").
 
 PREFIX: Final = "published/allocation"
 POINTER: Final = "latest.json"
@@ -112,6 +117,8 @@ def version_name(number: int) -> str:
 
 
 def content_sha256(allocation: Allocation) -> str:
+    from zhtj.services import allocation_table
+
     return hashlib.sha256(allocation_table.table_json(allocation).encode()).hexdigest()
 
 
@@ -127,6 +134,8 @@ def latest(year: int, files: PublishedFiles) -> tuple[Publication, str] | None:
 def publish(allocation: Allocation, files: PublishedFiles, *, actor: str, now: datetime | None = None) -> PublishResult:
     """Write ``allocation`` as the next version of its year (or nothing, if the latest
     version has the same content)."""
+    from zhtj.services import allocation_table
+
     table = allocation_table.table_json(allocation).encode()
     sha = hashlib.sha256(table).hexdigest()
     prefix = year_prefix(allocation.year)
@@ -245,6 +254,8 @@ def publish_input(principal: Principal, year: int, data: object, *, plans: PlanR
     """POST /api/allocation/{year}/publish: compute the table from the input figures (the JSON
     input format of ``zhtj allocate``), check it against the plan stored for the year, publish.
     Returns the result and whether a stored plan was compared."""
+    from zhtj.services import allocation_table
+
     require_province_admin(principal)
     allocation = allocation_table.parse_input(data, year=year).allocate()
     problems = plan_mismatches(allocation, principal.org_path[0], plans)

@@ -33,6 +33,7 @@ const REFUSAL_TITLES = {
   already_decided: "该档案已处理",
   link_locked: "审批链接已锁定",
   approver_changed: "审批链接已失效",
+  decision_in_progress: "另一次提交正在处理",
 };
 
 /** 从地址片段取令牌（并从地址栏、历史记录中去掉）；没有时用本标签页先前保存的。 */
