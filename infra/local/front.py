@@ -91,6 +91,11 @@ def http_api_event(method: str, raw_path: str, query: str, headers: dict[str, st
     text_types = ("application/json", "text/", "application/x-www-form-urlencoded")
     content_type = headers.get("content-type", "")
     is_text = not body or any(content_type.startswith(t) for t in text_types)
+    if is_text and body:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:  # API Gateway base64-encodes what is not valid text
+            is_text = False
     route_key = f"{route.method} {route.path}"
     event: dict[str, Any] = {
         "version": "2.0",
@@ -147,6 +152,12 @@ class Front:
         self.security_headers = LocalHeaders(site_dir)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def execution_lock(self, function: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(function, threading.Lock())
 
     def route_for(self, method: str, path: str) -> ApiRoute | None:
         for route in self.routes:  # sorted most specific first (template.api_routes)
@@ -161,7 +172,11 @@ class Front:
             pass
 
         Handler.front = front
-        self._server = ThreadingHTTPServer((host, port), Handler)
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the default backlog of 5 resets bursts of connections
+
+        self._server = Server((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="front", daemon=True)
         self._thread.start()
@@ -227,7 +242,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return self._json(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
         event = http_api_event(method, path, query, headers, body, route, claims, self.client_address[0])
         try:
-            response = load_handler(route.handler)(event, LambdaContext(route.function))
+            # One request at a time per function, as in one Lambda execution environment: the
+            # handler keeps per-invocation state (the resolver's current event) in a module
+            # global, which concurrent threads of this front would otherwise share.
+            with self.front.execution_lock(route.function):
+                response = load_handler(route.handler)(event, LambdaContext(route.function))
         except Exception:  # what API Gateway answers when the function itself fails
             return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
         status = int(response.get("statusCode", 200))

@@ -105,3 +105,12 @@ def test_openapi_document_lists_the_routes(app: Any) -> None:
     status, body = call(app, "GET", "/api/openapi.json")
     assert status == 200 and body["info"]["title"] == "zhtj API"
     assert {"/api/health", "/api/auth/login", "/api/orgs/{org_id}/children"} <= set(body["paths"])
+
+
+def test_a_body_that_is_not_utf8_is_a_chinese_400(app: Any) -> None:
+    event = http_api_event("POST", "/api/auth/login", "", {"content-type": "application/json"},
+                           b'{"username":"\xff\xfe"}', ANY_ROUTE, None, "127.0.0.1")
+    assert event["isBase64Encoded"] is True
+    response = app.resolve(event, LambdaContext("ApiFunction"))
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["code"] == "body_not_utf8"

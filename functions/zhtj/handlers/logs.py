@@ -4,6 +4,7 @@ in every record, whatever field or message they appear in."""
 from __future__ import annotations
 
 import logging
+import sys
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,18 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
         return scrub_resident_ids(super().format(record))
 
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the time of writing (Lambda collects stdout;
+    a handler bound to the stream of the first call would miss later redirections)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 @lru_cache(maxsize=1)
 def logger() -> Any:
-    return Logger(service="zhtj", logger_formatter=MaskingFormatter())
+    return Logger(service="zhtj", logger_formatter=MaskingFormatter(),
+                  logger_handler=logging.StreamHandler(_CurrentStdout()))
