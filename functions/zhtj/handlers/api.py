@@ -100,7 +100,8 @@ def build_app(container: bootstrap.Container) -> APIGatewayHttpResolver:
     def undecodable_body(exc: UnicodeDecodeError) -> Response[Any]:
         # API Gateway passes a body that is not valid UTF-8 base64-encoded; it is the
         # caller's mistake, not ours.
-        return error_response(HTTPStatus.BAD_REQUEST, "body_not_utf8", "请求内容不是有效的 UTF-8 编码，请检查后重新提交")
+        return error_response(HTTPStatus.BAD_REQUEST, "body_not_utf8",
+                              "请求内容不是有效的 UTF-8 编码，请检查后重新提交")
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response[Any]:

@@ -49,7 +49,8 @@ def test_registered_generators_produce_the_allocation_page_and_the_templates(hoo
     site = hooks.collect(REPO, REPO / "site", hooks.GENERATORS)
     assert "allocation.md" in [p.uri for p in site.pages]
     downloads = {f.uri: f for f in site.downloads}
-    assert {"downloads/zhtj-member-import-template.xlsx", "downloads/zhtj-branch-import-template.xlsx"} <= set(downloads)
+    expected = {"downloads/zhtj-member-import-template.xlsx", "downloads/zhtj-branch-import-template.xlsx"}
+    assert expected <= set(downloads)
     member_template = downloads["downloads/zhtj-member-import-template.xlsx"]
     assert member_template.content[:2] == b"PK" and member_template.title == "智慧团建导入团员团干部数据模板.xlsx"
 
