@@ -14,6 +14,7 @@ import html
 import importlib
 import json
 import mimetypes
+import sys
 import threading
 import time
 import uuid
@@ -247,7 +248,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             # global, which concurrent threads of this front would otherwise share.
             with self.front.execution_lock(route.function):
                 response = load_handler(route.handler)(event, LambdaContext(route.function))
-        except Exception:  # what API Gateway answers when the function itself fails
+        except Exception as exc:  # what API Gateway answers when the function itself fails
+            from zhtj.domain.ids import scrub_resident_ids
+
+            print(scrub_resident_ids(f"function {route.function} failed: {type(exc).__name__}: {exc}"),
+                  file=sys.stderr, flush=True)
             return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
         status = int(response.get("statusCode", 200))
         payload = response.get("body") or ""

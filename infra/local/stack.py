@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.demo import DEMO_PASSWORD, DemoAccount, load_demo
-from infra.local.front import Front, JwtAuthorizer
+from infra.local.front import Front, JwtAuthorizer, load_handler
 from infra.local.moto_fidelity import make_dynamodb_writes_atomic
 from infra.local.pump import SqsPump
 from infra.local.resources import LocalResources, create_resources
@@ -117,6 +117,10 @@ class LocalStack:
         if self.build:
             build_site(self.site_dir)
 
+        # Import every handler once, before the front's and the pumps' threads start: two
+        # threads importing Powertools at the same moment can see a half-initialised module.
+        for handler in {r.handler for r in api_routes(template)} | {t.handler for t in queue_triggers(template)}:
+            load_handler(handler)
         pool_id = self.resources.physical("UserPool")
         self._front = Front(
             site_dir=self.site_dir,

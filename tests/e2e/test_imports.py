@@ -27,7 +27,8 @@ def resident_id(order: int, birth: str = "20080307") -> str:
 
 
 def row(order: int, number: str, **changes: str) -> list[str]:
-    values = {"姓名": "导入" + "甲乙丙丁戊己庚辛壬癸"[order % 10] + "子丑寅卯辰巳午未申酉"[order // 10 % 10], "身份证号码": resident_id(order), "性别": "男", "民族": "汉族",
+    name = "导入" + "甲乙丙丁戊己庚辛壬癸"[order % 10] + "子丑寅卯辰巳午未申酉"[order // 10 % 10]  # no digits in names
+    values = {"姓名": name, "身份证号码": resident_id(order), "性别": "男", "民族": "汉族",
               "政治面貌": "共青团员", "入团年月": "2023-04", "发展团员编号": number, "在读状况": "初中在读",
               "全日制学历": "初中", "手机号码": "13912345678", "所在团支部": "", "备注": ""}
     values.update(changes)
@@ -101,7 +102,8 @@ def test_a_county_dry_run_into_a_named_class_writes_nothing(stack: RunningStack)
             row(33, "202332000201", 所在团支部="初三（3）班团支部"),
             row(35, "202332000202", 所在团支部="没有这个团支部")]
     status = upload(stack, session, "320102", filled_template(rows), file_name="玄武区.xlsx", dry_run=True)
-    assert status["dry_run"] and status["message"] == "试导入结果：成功导入 2 位团员，1 位团员导入失败（未写入任何数据）"
+    assert status["dry_run"]
+    assert status["message"] == "试导入结果：成功导入 2 位团员，1 位团员导入失败（未写入任何数据）"
     assert status["failures"][0]["errors"][0]["code"] == "branch_not_found"
     listed = session.get(stack.api("orgs/320102/members"), params={"q": "202332000200"}, timeout=10).json()["items"]
     assert listed == []

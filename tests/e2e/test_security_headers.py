@@ -108,6 +108,7 @@ def test_every_file_of_the_built_site_carries_the_headers(stack: RunningStack) -
         if found := header_problems(path, response):
             bad[path] = found
     head = session.head(stack.url + "/index.html", timeout=10)
+    session.close()
     assert not header_problems("/index.html", head)
     assert not bad, bad
 

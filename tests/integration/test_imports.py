@@ -132,7 +132,8 @@ class World:
 
     def used_sequences(self, holder: str, domain: str = JH) -> set[int]:
         for item in self.items():
-            if item["pk"] == f"ORG#{self.orgs[holder].org_id}" and str(item["sk"]).startswith(f"SEGMENT#{YEAR}#{domain}#"):
+            prefix = f"SEGMENT#{YEAR}#{domain}#"
+            if item["pk"] == f"ORG#{self.orgs[holder].org_id}" and str(item["sk"]).startswith(prefix):
                 return set(item.get("used_sequences") or set())
         raise AssertionError(f"no segment held by {holder}")
 
@@ -256,8 +257,8 @@ def no_reservations_left(world: World) -> None:
 # ------------------------------------------------------------------ 1. the signed upload
 def test_presigned_post_pins_key_type_and_size(world: World) -> None:
     """moto enforces none of a POST policy's conditions (DESIGN.md): the decoded policy is asserted."""
-    for file_name, content_type in (("团员.xlsx", import_jobs.REPORT_CONTENT_TYPE), ("团员.XLS", "application/vnd.ms-excel"),
-                                    ("团员.csv", "text/csv")):
+    for file_name, content_type in (("团员.xlsx", import_jobs.REPORT_CONTENT_TYPE),
+                                    ("团员.XLS", "application/vnd.ms-excel"), ("团员.csv", "text/csv")):
         ticket = world.request("branch", file_name=file_name)
         job_id = ticket.job["job_id"]
         extension = file_name.rsplit(".", 1)[1].lower()
@@ -301,7 +302,8 @@ def test_a_class_file_gives_the_seed_sentence_and_a_report_of_exactly_the_failed
     rows.insert(2, row_values(5, 身份证号码="320102200801010000"))  # check digit wrong (offline)
     rows.append(row_values(6, 发展团员编号="202332000500"))  # in no segment of the ancestry
     status = world.run("branch", member_file(rows))
-    assert status["status"] == "done" and status["finished"] and status["message"] == "成功导入 4 位团员，2 位团员导入失败"
+    assert status["status"] == "done" and status["finished"]
+    assert status["message"] == "成功导入 4 位团员，2 位团员导入失败"
     assert (status["imported"], status["failed"], status["rows_total"], status["rows_done"]) == (4, 2, 6, 6)
     assert status["progress"] == 1.0
     assert codes(status) == {4: {"id_checksum"}, 7: {"number_not_in_segment"}}
@@ -355,19 +357,19 @@ def test_the_report_goes_back_as_is_and_a_corrected_one_imports_the_rest(world: 
 def test_every_stored_state_rule_fails_only_its_own_row(world: World) -> None:
     world.register("branch", 40, 发展团员编号="202332000021")  # registered before: its ID and number are taken
     rows = [
-        row_values(1, 所在团支部=NAMES["b1"]),                                      # 2 full name
-        row_values(2, 所在团支部="初三（2）班团支部"),                              # 3 unique short name
-        row_values(3, 所在团支部="初三(1)班团支部"),                                # 4 short name of b1 and c1
-        row_values(4, 所在团支部="不存在的团支部"),                                  # 5 nowhere
-        row_values(5, 所在团支部=NAMES["sz1"]),                                     # 6 another city's branch
-        row_values(6, 所在团支部=NAMES["grd"]),                                     # 7 a 团总支, not a branch
-        row_values(7, 所在团支部=NAMES["sb"], 发展团员编号="202332000101"),          # 8 social branch, a student
+        row_values(1, 所在团支部=NAMES["b1"]),  # 2 full name
+        row_values(2, 所在团支部="初三（2）班团支部"),  # 3 unique short name
+        row_values(3, 所在团支部="初三(1)班团支部"),  # 4 short name of b1 and c1
+        row_values(4, 所在团支部="不存在的团支部"),  # 5 nowhere
+        row_values(5, 所在团支部=NAMES["sz1"]),  # 6 another city's branch
+        row_values(6, 所在团支部=NAMES["grd"]),  # 7 a 团总支, not a branch
+        row_values(7, 所在团支部=NAMES["sb"], 发展团员编号="202332000101"),  # 8 social branch, a student
         row_values(8, 所在团支部=NAMES["sb"], 发展团员编号="202332000102", 在读状况="", 全日制学历="普通高中"),  # 9 ok
         row_values(9, 所在团支部=NAMES["sb"], 发展团员编号="202332000022", 在读状况="", 全日制学历="普通高中"),  # 10
-        row_values(10, 所在团支部=NAMES["b1"], 发展团员编号="202332000021"),         # 11 number used
-        row_values(40, 所在团支部=NAMES["b2"], 发展团员编号="202332000023"),         # 12 ID registered
-        row_values(12, 发展团员编号="202332000024"),                                # 13 the county is no branch
-        row_values(13, 所在团支部=NAMES["c1"], 发展团员编号="202332000025"),         # 14 county's segment: ok
+        row_values(10, 所在团支部=NAMES["b1"], 发展团员编号="202332000021"),  # 11 number used
+        row_values(40, 所在团支部=NAMES["b2"], 发展团员编号="202332000023"),  # 12 ID registered
+        row_values(12, 发展团员编号="202332000024"),  # 13 the county is no branch
+        row_values(13, 所在团支部=NAMES["c1"], 发展团员编号="202332000025"),  # 14 county's segment: ok
     ]
     status = world.run("xuanwu", member_file(rows))
     assert status["message"] == "成功导入 4 位团员，9 位团员导入失败"
@@ -428,7 +430,8 @@ def test_size_is_checked_again_after_upload(world: World) -> None:
     client("s3").put_object(Bucket=world.bucket, Key=str(ticket.job["key"]), Body=b"PK\x03\x04" + b"\0" * (33 << 20))
     world.pump()
     status = world.status("branch", str(ticket.job["job_id"]))
-    assert status["status"] == "refused" and status["refusal"]["code"] == "file_too_large" and "32 MB" in status["message"]
+    assert status["status"] == "refused" and status["refusal"]["code"] == "file_too_large"
+    assert "32 MB" in status["message"]
 
 
 def test_an_imported_member_is_stored_exactly_as_single_entry_stores_one(world: World) -> None:
@@ -444,23 +447,24 @@ def test_an_imported_member_is_stored_exactly_as_single_entry_stores_one(world: 
              for pk, found in by_member.items()}
     assert shape[imported_pk] == shape[f"MEMBER#{single}"]
     imported = next(i for i in by_member[imported_pk] if i["sk"] == "MEMBER")
-    assert imported["gsi2sk"].startswith("MEMBER#32/3201/320102/sch/grd/b1/") and imported["archive_state"] == "尚未认证"
+    assert imported["gsi2sk"].startswith("MEMBER#32/3201/320102/sch/grd/b1/")
+    assert imported["archive_state"] == "尚未认证"
 
 
 # ------------------------------------------------------------------ 3. branches (下级组织)
 def test_branch_import_creates_sub_organisations_once(world: World) -> None:
     grade2 = "南京市玄武区示范初级中学初二年级团总支"
     rows = [
-        branch_row(组织类别="团总支", 组织简称="初二年级团总支", 组织全称=grade2, 单位所属行业类别=""),   # 2
+        branch_row(组织类别="团总支", 组织简称="初二年级团总支", 组织全称=grade2, 单位所属行业类别=""),  # 2
         branch_row(组织简称="初二（1）班团支部", 组织全称="南京市玄武区示范初级中学初二（1）班团支部",
-                   上级组织全称=grade2, 书记姓名="李四", 书记手机号码="13912345678"),                    # 3 under row 2
+                   上级组织全称=grade2, 书记姓名="李四", 书记手机号码="13912345678"),  # 3 under row 2
         branch_row(组织简称="初二（2）班团支部", 组织全称="南京市玄武区示范初级中学初二（2）班团支部",
-                   上级组织全称=grade2, 单位所属行业类别=""),                                             # 4 no industry
-        branch_row(组织简称="某班团支部", 组织全称="某班下的团支部", 上级组织全称=NAMES["b1"]),            # 5 under a branch
-        branch_row(组织简称="初三（1）班团支部", 组织全称=NAMES["b1"], 上级组织全称=NAMES["grd"]),        # 6 exists
-        branch_row(组织简称="某团支部", 组织全称="苏州的团支部", 上级组织全称=NAMES["sz1"]),               # 7 outside
+                   上级组织全称=grade2, 单位所属行业类别=""),  # 4 no industry
+        branch_row(组织简称="某班团支部", 组织全称="某班下的团支部", 上级组织全称=NAMES["b1"]),  # 5 under a branch
+        branch_row(组织简称="初三（1）班团支部", 组织全称=NAMES["b1"], 上级组织全称=NAMES["grd"]),  # 6 exists
+        branch_row(组织简称="某团支部", 组织全称="苏州的团支部", 上级组织全称=NAMES["sz1"]),  # 7 outside
         branch_row(组织类别="团委", 组织简称="示范初中分团委", 组织全称="南京市玄武区示范初级中学分团委",
-                   单位所属行业类别="初中"),                                                              # 8 团委 under 团委
+                   单位所属行业类别="初中"),  # 8 团委 under 团委
     ]
     data = filled_template(rows, BRANCH_TEMPLATE)
     dry = world.run("school", data, template="branches", file_name="组织.xlsx", dry_run=True)

@@ -26,8 +26,8 @@ from tests.integration.test_imports import (
     no_reservations_left,
     row_values,
 )
-from zhtj.adapters.dynamodb_imports import DynamoImportStore, LeaseHeld, SimulatedCrash
 from zhtj import bootstrap
+from zhtj.adapters.dynamodb_imports import DynamoImportStore, LeaseHeld, SimulatedCrash
 from zhtj.bootstrap import Container
 from zhtj.handlers import import_worker
 from zhtj.services import imports
@@ -99,7 +99,8 @@ def state(world: World) -> dict[str, Any]:
         elif kind == "claim":
             found["claims"][pk] = item["owner"]
         elif kind == "quota":
-            found["quota"][(pk, sk)] = (item["used"], item["remaining"], sorted(k for k in item if k.startswith("rsv_")))
+            tokens = sorted(k for k in item if k.startswith("rsv_"))
+            found["quota"][(pk, sk)] = (item["used"], item["remaining"], tokens)
         elif kind == "segment":
             found["segments"][(pk, sk)] = sorted(item.get("used_sequences") or ())
         elif kind == "audit":
@@ -176,7 +177,7 @@ def test_a_re_upload_of_the_same_file_imports_nobody_twice_and_leaks_nothing(wor
 
 
 def test_a_second_post_to_the_same_key_is_not_imported_again(world: World) -> None:
-    job_id, key, version = upload(world, "branch", member_file([row_values(1)]))
+    _, key, version = upload(world, "branch", member_file([row_values(1)]))
     second = client("s3").put_object(Bucket=world.bucket, Key=key, Body=member_file([row_values(2)]))
     first = imports.process_upload(key, version, worker(world))
     assert first.status == "done" and first.imported == 1
@@ -198,7 +199,7 @@ def test_an_event_while_another_worker_holds_the_job_is_retried_later(world: Wor
 
 
 def test_progress_is_recorded_while_the_job_runs(world: World) -> None:
-    job_id, key, version = upload(world, "branch", member_file([row_values(i) for i in range(1, 8)]))
+    _, key, version = upload(world, "branch", member_file([row_values(i) for i in range(1, 8)]))
     run = worker(world, chunk_rows=2)
     seen: list[tuple[str, int, int]] = []
     advance = run.ledger.advance_job
@@ -239,7 +240,7 @@ def test_two_crashes_in_a_row_still_end_as_one_clean_run(clean_run: dict[str, An
     writes = int(clean_run["writes"])
     for first, second in ((3, 5), (writes // 3, 2), (writes // 2, writes // 4), (writes - 3, 1)):
         world = copy_world(seed, f"zhtj-twice{first}x{second}")
-        job_id, key, version = prepare(world)
+        _, key, version = prepare(world)
         for k in (first, second):
             with pytest.raises(SimulatedCrash):
                 imports.process_upload(key, version, worker(world, crash_after=k))
@@ -258,7 +259,7 @@ def _race(world: World, files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
         barrier.wait()
         try:
             imports.process_upload(key, version, worker(world, chunk_rows=2, parallelism=2))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(who,)) for who in jobs]

@@ -151,3 +151,13 @@ def test_a_failure_reports_the_first_record_not_applied() -> None:
     assert store.counters_ == {}
     assert service.consume(batch, store).response() == {"batchItemFailures": []}  # the retry
     assert store.counters_[(2023, "初中", "32")]["entered"] == 5
+
+
+def test_youth_figures_come_from_the_allocation_units() -> None:
+    from infra.demo.jiangsu_2023 import demo_units
+
+    units = demo_units()
+    entries = service.youth_entries(2023, units)
+    nanjing = next(u for u in units if u.unit_id == "3201")
+    assert (2023, "初中", "3201", nanjing.of(Domain.JUNIOR_HIGH)) in entries
+    assert len(entries) == sum(len(u.figures) for u in units)

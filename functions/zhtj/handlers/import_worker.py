@@ -47,7 +47,7 @@ def process(container: Container, obj: Any) -> imports.ProcessOutcome:
     worker = worker_for(container)
     outcome = imports.process_upload(obj.key, obj.version_id, worker)
     store = worker.ledger
-    cost = store.counter.snapshot() if isinstance(store, DynamoImportStore) else {}
+    cost: dict[str, Any] = store.counter.snapshot() if isinstance(store, DynamoImportStore) else {}
     # Keys carry no name or ID number (job ids are random), so they may be logged.
     logger().info("import upload processed", extra={"status": outcome.status, "job_id": outcome.job_id,
                                                     "rows": outcome.rows, "imported": outcome.imported,

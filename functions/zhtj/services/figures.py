@@ -337,6 +337,13 @@ def missed_units(principal: Principal, org_id: str, year: int, *, as_of: date, s
     return result
 
 
+def youth_entries(year: int, units: Iterable[Any]) -> list[tuple[int, str, str, DomainFigures]]:
+    """The youth figures of allocation units (``zhtj.domain.allocation.UnitFigures``: a city,
+    a provincial unit, a county) as ``DynamoFigures.put_youth`` entries, for the 团青比."""
+    return [(year, domain.value, unit.unit_id, figures_of_domain)
+            for unit in units for domain, figures_of_domain in unit.figures.items()]
+
+
 # ---------------------------------------------------------------- recount
 @dataclass
 class Drift:

@@ -138,7 +138,8 @@ class Claim(Protocol):
 class ImportLedger(Protocol):
     """What the worker needs from the table (zhtj.adapters.dynamodb_imports.DynamoImportStore)."""
 
-    tree: Tree
+    @property
+    def tree(self) -> Tree: ...
 
     def get_job(self, job_id: str) -> dict[str, Any] | None: ...
 
@@ -572,7 +573,7 @@ class _MemberImport:
             group_records = self._simulate(groups, failures)
         else:
             if planned is None:
-                plan = {"chunk": k, "phase": "planned", "groups": [
+                plan = {"chunk": k, "phase": "planned", "expires_at": self.job.get("expires_at"), "groups": [
                     {"year": g[0], "domain": g[1], "holders": list(g[2]), "requested": len(members),
                      "token": group_token(self.job_id, k, g)} for g, members in groups.items()]}
                 planned = self.ledger.put_chunk(self.job_id, k, plan)
@@ -584,7 +585,7 @@ class _MemberImport:
             "archive_due": sum(1 for c in imported if c.member.join_year >= ARCHIVE_SINCE_YEAR),
         }
         if self.dry_run:
-            return self.ledger.put_chunk(self.job_id, k, outcome)
+            return self.ledger.put_chunk(self.job_id, k, {**outcome, "expires_at": self.job.get("expires_at")})
         return self.ledger.finish_chunk(self.job_id, k, outcome)
 
     def _look_up(self, candidates: list[_Candidate], failures: dict[str, list[str]]) -> list[_Candidate]:
@@ -796,7 +797,7 @@ class _BranchImport:
             outcomes[k] = outcome
         return outcomes
 
-    def _draft(self, result: RowResult) -> tuple[Organisation, dict[str, Any]]:
+    def _draft(self, result: RowResult) -> tuple[Organisation, dict[str, Any], Organisation]:
         fields = branch_fields(result)
         parent = self.index.find(fields.parent_name, d.PARENT_NAME, "parent") if fields.parent_name else self.importer
         try:
@@ -806,43 +807,43 @@ class _BranchImport:
             raise _RowProblem.of(error, d.ORG_KIND) from None
         sibling = self.index.sibling_named(parent, org.name)
         if sibling is not None and sibling.org_id != org.org_id:
-            raise _RowProblem(*self._exists(sibling))
+            raise _RowProblem(*self._exists(sibling, parent))
         extra = {"secretary_name": fields.secretary_name, "secretary_resident_id": fields.secretary_resident_id,
                  "secretary_mobile": fields.secretary_mobile, "remarks": fields.remarks or None,
                  "created_at": self.created_at, "created_by": self.job.get("requested_by"), "created_via": "import"}
-        return org, extra
+        return org, extra, parent
 
     def _chunk(self, k: int, rows: Sequence[RowResult]) -> dict[str, Any]:
         failures: dict[str, list[str]] = {}
         imported: list[int] = []
-        drafts: list[tuple[RowResult, Organisation, dict[str, Any]]] = []
+        drafts: list[tuple[RowResult, Organisation, Organisation]] = []
         for result in rows:
             if result.errors:
                 continue
             try:
-                org, extra = self._draft(result)
+                org, extra, parent = self._draft(result)
             except _RowProblem as problem:
                 failures[str(result.row)] = problem.triple
                 continue
             if self.dry_run:
-                drafts.append((result, org, extra))
+                drafts.append((result, org, parent))
                 self.index.add(org)  # later rows may name it as their parent
             elif self.ledger.put_org(org, self.job_id, extra):
                 imported.append(result.row)
                 self.index.add(org)
             else:
-                failures[str(result.row)] = self._exists(org)
+                failures[str(result.row)] = self._exists(org, parent)
         if drafts:
             existing = self.ledger.orgs_exist([org.org_id for _, org, _ in drafts])
-            for result, org, _ in drafts:
+            for result, org, parent in drafts:
                 if org.org_id in existing:
-                    failures[str(result.row)] = self._exists(org)
+                    failures[str(result.row)] = self._exists(org, parent)
                 else:
                     imported.append(result.row)
-        return {"chunk": k, "phase": "done", "imported": sorted(imported), "failures": failures, "groups": []}
+        return {"chunk": k, "phase": "done", "imported": sorted(imported), "failures": failures, "groups": [],
+                "expires_at": self.job.get("expires_at")}
 
-    def _exists(self, org: Organisation) -> list[str]:
-        parent = self.index.chain(org)[-2] if len(org.path) > 1 else None
-        under = f"“{parent.name}”下" if parent is not None else ""
-        return [d.FULL_NAME, "org_exists", f"{under}已有名为“{org.name}”的组织，请勿重复创建"]
+    @staticmethod
+    def _exists(org: Organisation, parent: Organisation) -> list[str]:
+        return [d.FULL_NAME, "org_exists", f"“{parent.name}”下已有名为“{org.name}”的组织，请勿重复创建"]
 

@@ -2,7 +2,7 @@
 // 的名称、类别、层级路径（面包屑）和下级组织列表。
 
 import { get } from "./api.js";
-import { consoleUrl, describeOrg, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { consoleUrl, describeOrg, h, param, setStatus, showBanner, showPageError, startConsolePage } from "./common.js";
 import { allowedChildKinds } from "./org-rules.js";
 
 const root = document.getElementById("dashboard");
@@ -20,6 +20,7 @@ async function main() {
     const org = orgId === me.org.org_id ? me.org : await get(orgPath(orgId));
     const [trail, children] = await Promise.all([breadcrumbTrail(org, me.org), get(`${orgPath(org.org_id)}/children`)]);
     render(org, trail, children.items, me);
+    await archiveBanner(org);
     root.dataset.state = "ready";
   } catch (error) {
     setStatus(status, "");
@@ -27,6 +28,26 @@ async function main() {
     showPageError(problem, error, { me });
     root.dataset.state = "error";
   }
+}
+
+/**
+ * 操作指引 §3.2：组织内有新发展团员的档案尚未上传时，登录后显示提示，直到上传完成。
+ * 只有接口说有（banner 不为空）才显示；接口出错时不显示横幅，也不影响工作台其余部分。
+ */
+async function archiveBanner(org) {
+  const slot = document.querySelector('[data-zhtj-slot="archive-missing"]');
+  if (!slot) return;
+  let summary;
+  try {
+    summary = await get(`${orgPath(org.org_id)}/archives/summary`);
+  } catch {
+    return;
+  }
+  if (!summary.banner) return;
+  showBanner(slot, {
+    title: summary.banner,
+    text: `共有 ${summary.members_without_archive} 名新发展团员尚未上传《入团志愿书》（须在上级团委审批同意后 30 日内上传）。`,
+  });
 }
 
 /**

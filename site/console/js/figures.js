@@ -10,7 +10,8 @@ import { get } from "./api.js";
 import { consoleUrl, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
 
 const DEFAULT_YEAR = "2023";
-const SVG = "http://www.w3.org/2000/svg";
+// The SVG namespace, taken from an empty <svg> in the page (the HTML parser puts it there).
+const SVG = document.getElementById("figures-svg-ns").namespaceURI;
 
 const root = document.getElementById("figures");
 const status = document.getElementById("figures-status");

@@ -69,6 +69,15 @@ def test_empty_sign_in_links_each_field_from_the_summary(page: Page, base_url: s
 
 
 def test_sign_in_as_xuanwu_shows_the_county_and_its_children(page: Page, base_url: str, stack: RunningStack) -> None:
+    # A member without an archive in the county's subtree, so the §3.2 banner has a reason to show.
+    from tests.e2e.test_members import form, resident_id
+
+    community = stack.session("community")
+    community_id = community.get(stack.api("me"), timeout=10).json()["org"]["org_id"]
+    entered = community.post(stack.api(f"orgs/{community_id}/members"), timeout=10, json=form(**{
+        "身份证号码": resident_id(birth="20070305"), "发展团员编号": "202332158020", "在读状况": "",
+        "全日制学历": "普通高中"}))
+    assert entered.status_code in (201, 409), entered.text
     sign_in(page, base_url, "xuanwu")
     expect(page.locator("#org-name")).to_have_text("南京市玄武区团委")
     expect(page.locator("#org-details")).to_contain_text("团县(市、区)委")
@@ -79,8 +88,13 @@ def test_sign_in_as_xuanwu_shows_the_county_and_its_children(page: Page, base_ur
     expect(shown).to_have_count(len(api_children))
     assert set(shown.all_inner_texts()) == {c["name"] for c in api_children}
     assert {"南京市玄武区示范初级中学团委", "南京市玄武区玄武门街道团工委"} <= set(shown.all_inner_texts())
-    # The archive banner slot stays empty: no API reports missing archives yet.
-    expect(page.locator("[data-zhtj-slot=archive-missing]")).to_be_hidden()
+    # 操作指引 §3.2: the banner shows exactly when the archive summary of the subtree says so.
+    summary = stack.session("xuanwu").get(stack.api(f"orgs/{XUANWU}/archives/summary"), timeout=10).json()
+    banner = page.locator("[data-zhtj-slot=archive-missing]")
+    assert summary["members_without_archive"] >= 1
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("组织内有团员档案尚未上传")
+    expect(banner).to_contain_text(f"共有 {summary['members_without_archive']} 名")
 
     # Drill down to the school and back through the breadcrumbs.
     page.get_by_role("link", name="南京市玄武区示范初级中学团委").click()
