@@ -87,10 +87,12 @@ def test_search_by_name_id_and_number_within_the_subtree_only(stack: RunningStac
     member_id = created.json()["member_id"]
     nanjing = stack.session("nanjing")
     for query in ("检索测试", person, "202332000021"):
-        found = nanjing.get(stack.api("orgs/3201/members"), params={"q": query}, timeout=10).json()["items"]
+        found = nanjing.post(stack.api("orgs/3201/members/search"), json={"q": query}, timeout=10).json()["items"]
         assert [m["member_id"] for m in found] == [member_id], query
     suzhou = stack.session("suzhou")
-    assert suzhou.get(stack.api("orgs/3205/members"), params={"q": person}, timeout=10).json()["items"] == []
+    assert suzhou.post(stack.api("orgs/3205/members/search"), json={"q": person}, timeout=10).json()["items"] == []
+    in_url = nanjing.get(stack.api("orgs/3201/members"), params={"q": person}, timeout=10)
+    assert in_url.status_code == 400 and in_url.json()["code"] == "resident_id_in_url"
     assert suzhou.get(stack.api(f"members/{member_id}"), timeout=10).status_code == 404
     detail = nanjing.get(stack.api(f"members/{member_id}"), timeout=10).json()
     assert detail["resident_id"] == person

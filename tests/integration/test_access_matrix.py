@@ -97,6 +97,8 @@ ROUTES: dict[str, Entry] = {
     "POST /api/orgs/<org_id>/children": Entry(scenario=lambda w: Request(
         f"/api/orgs/{w.org(SCHOOL).org_id}/children",
         {"name": f"矩阵测试团支部{next(_serial)}", "short_name": "矩阵团支部", "kind": "团支部", "industry": "初中"})),
+    "POST /api/orgs/<org_id>/members/search": Entry(
+        scenario=lambda w: Request(f"/api/orgs/{w.org(SCHOOL).org_id}/members/search", {"q": "矩阵测试"})),
     "GET /api/orgs/<org_id>/members": Entry(
         scenario=lambda w: Request(f"/api/orgs/{w.org(SCHOOL).org_id}/members")),
     "POST /api/orgs/<branch_id>/members": Entry(

@@ -37,6 +37,13 @@ def get_member(principal: Principal, member_id: str, directory: MemberDirectory)
     return member
 
 
+def refuse_resident_id_in_url(query: str, *, today: date) -> None:
+    """ID numbers never travel in URLs (they end up in access logs and browser history)."""
+    if is_valid_resident_id(query.strip(), today):
+        raise InvalidRequest("resident_id_in_url",
+                             "请勿在网址中填写身份证号码：请使用检索表单（POST …/members/search）")
+
+
 def search(principal: Principal, org: Organisation, query: str, directory: MemberDirectory, *,
            secret: bytes, today: date) -> list[dict[str, Any]]:
     """By ID number, development number or name — whichever the query is."""
