@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -77,3 +78,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         if process.poll() is None:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    """One sync Playwright for the whole session (a second one in the same thread refuses to
+    start while the first is open), driving Debian's Chromium — never a downloaded browser."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.browser.support import CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} 不存在：浏览器测试需要 Debian 的 chromium 包")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    from tests.e2e.browser.support import CHROMIUM, CHROMIUM_ARGS
+
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    yield launched
+    launched.close()

@@ -9,12 +9,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.browser.support import (
     BROWSER,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     axe_violations,
@@ -27,11 +25,8 @@ pytestmark = BROWSER
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+def chromium(browser: Browser) -> Browser:
+    return browser  # the session's one browser (tests/e2e/conftest.py)
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ build-time table without JavaScript. Publishes a renamed table and then the demo
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from infra.demo.jiangsu_2023 import demo_input_dict
-from tests.e2e.browser.support import BROWSER, CHROMIUM, CHROMIUM_ARGS, DESKTOP, axe_violations, describe
+from tests.e2e.browser.support import BROWSER, DESKTOP, axe_violations, describe
 from tests.e2e.conftest import RunningStack
 
 pytestmark = BROWSER
@@ -20,11 +19,8 @@ RENAMED = "南京市团委（页面更新测试）"
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+def chromium(browser: Browser) -> Browser:
+    return browser  # the session's one browser (tests/e2e/conftest.py)
 
 
 def open_page(browser: Browser, url: str, *, javascript: bool = True) -> tuple[Page, list[str]]:

@@ -3,32 +3,19 @@ against the ``stack`` fixture of tests/e2e/conftest.py.
 
 Every page runs in a context that records each request (``request`` events) and aborts any
 that would leave 127.0.0.1; the context fixture fails the test if one was even attempted, so
-"the site works offline" is checked during every browser test, not only in one."""
+"the site works offline" is checked during every browser test, not only in one. The one
+Playwright and browser of the session come from tests/e2e/conftest.py (shared by every
+browser test of the e2e tier: a second sync Playwright in the same thread cannot start)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
-from tests.e2e.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, foreign_host
+from tests.e2e.browser.support import DESKTOP, foreign_host
 from tests.e2e.conftest import RunningStack
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} 不存在：浏览器测试需要 Debian 的 chromium 包")
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-    yield browser
-    browser.close()
 
 
 class RequestLog:
