@@ -146,7 +146,7 @@ ROUTES: dict[str, Entry] = {
         target="member", scenario=lambda w: Request(f"/api/members/{w.member_id}/transfer",
                                                     {"target_branch_id": w.org(OTHER_BRANCH).org_id})),
     "DELETE /api/members/<member_id>/transfer": Entry(
-        target="member", scenario=lambda w: Request(f"/api/members/{w.member_id}/transfer")),
+        target="withdraw", scenario=lambda w: Request(f"/api/members/{w.transfer_member_id}/transfer")),
     "POST /api/members/<member_id>/transfer/decision": Entry(
         target="transfer", scenario=lambda w: Request(f"/api/members/{w.transfer_member_id}/transfer/decision",
                                                       {"accept": False, "reason": "矩阵测试"})),
@@ -211,6 +211,11 @@ CALLERS: dict[str, list[tuple[str, str, bool]]] = {
     ],
 }
 
+CALLERS["withdraw"] = [  # the source side withdraws its own open transfer (one withdrawal per world)
+    ("the member's branch", BRANCH, True),
+    ("sibling", OTHER_BRANCH, False),
+    ("another city", "苏州市团委", False),
+]
 CALLERS["root"] = [  # only the province committee publishes 附件1 (notice §二)
     ("province committee", "共青团江苏省委", True),
     ("a city", "南京市团委", False),
@@ -219,7 +224,7 @@ CALLERS["root"] = [  # only the province committee publishes 附件1 (notice §�
 
 # Codes that mean "refused by authorization" (anything else after a 4xx passed it).
 DENIALS = {"forbidden", "member_not_found", "org_not_found", "not_the_decider", "not_the_requester",
-           "not_authorised", "import_not_found"}
+           "not_authorised", "import_not_found", "transfer_not_found", "publish_forbidden"}
 
 
 def route_keys(app: Any) -> set[str]:
