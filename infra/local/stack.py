@@ -149,6 +149,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        for pump in self._pumps:  # ask every pump to stop first, then wait for each: in parallel
+            pump._stop.set()
         for pump in self._pumps:
             pump.stop()
         if self._front:
