@@ -69,6 +69,14 @@ def quota_key(year: int, domain: str, org_id: str) -> dict[str, str]:
     return {"pk": f"QUOTA#{year}#{domain}", "sk": f"ORG#{org_id}"}
 
 
+def member_index_keys(member_id: str, name: str, branch_path: Sequence[str]) -> dict[str, str]:
+    """The member item's GSI keys: by name within a subtree (gsi1) and under its branch's path
+    (gsi2). Every writer of a member item (entry, import, transfer) uses these."""
+    prefix = path_key(branch_path)
+    return {"gsi1pk": f"MEMBERNAME#{branch_path[0]}#{name}", "gsi1sk": f"{prefix}{member_id}",
+            "gsi2pk": f"TREE#{branch_path[0]}", "gsi2sk": f"MEMBER#{prefix}{member_id}"}
+
+
 def segment_key(holder_id: str, year: int, domain: str, first: int) -> dict[str, str]:
     return {"pk": f"ORG#{holder_id}", "sk": f"SEGMENT#{year}#{domain}#{first:06d}"}
 
@@ -335,13 +343,8 @@ class DynamoStore:
         cancellation reasons say which rule failed."""
         member_id = str(member["member_id"])
         branch_path = [str(p) for p in member["branch_path"]]
-        member_values = {
-            **member_key(member_id), "type": "member", **member,
-            "gsi1pk": f"MEMBERNAME#{branch_path[0]}#{member['name']}",
-            "gsi1sk": f"{path_key(branch_path)}{member_id}",
-            "gsi2pk": f"TREE#{branch_path[0]}",
-            "gsi2sk": f"MEMBER#{path_key(branch_path)}{member_id}",
-        }
+        member_values = {**member_key(member_id), "type": "member", **member,
+                         **member_index_keys(member_id, str(member["name"]), branch_path)}
         audit = {
             "pk": f"MEMBER#{member_id}", "sk": f"AUDIT#{member['created_at']}#created", "type": "audit",
             "action": "created", "actor": member.get("created_by"), "at": member["created_at"],

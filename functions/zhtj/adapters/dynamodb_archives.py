@@ -29,11 +29,11 @@ version, change flags): see ``ArchiveChange`` in ``zhtj.services.archives``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from zhtj.adapters.aws import ClientFactory
-from zhtj.adapters.dynamodb import GSI_TREE, from_item, member_key, number_claim_key, to_item
+from zhtj.adapters.dynamodb import GSI_TREE, from_item, member_index_keys, member_key, number_claim_key, to_item
 from zhtj.domain.archive import Archive
 from zhtj.domain.orgs import Organisation, path_key
 from zhtj.services.archives import (
@@ -120,12 +120,6 @@ class _Expression:
         if self.values:
             request["ExpressionAttributeValues"] = to_item(self.values)
         return request
-
-
-def _gsi_member_keys(member_id: str, name: str, branch_path: Sequence[str]) -> dict[str, str]:
-    """The member item's index keys (as zhtj.adapters.dynamodb.register_member writes them)."""
-    return {"gsi1pk": f"MEMBERNAME#{branch_path[0]}#{name}", "gsi1sk": f"{path_key(branch_path)}{member_id}",
-            "gsi2pk": f"TREE#{branch_path[0]}", "gsi2sk": f"MEMBER#{path_key(branch_path)}{member_id}"}
 
 
 class DynamoArchiveStore:
@@ -416,7 +410,7 @@ class DynamoArchiveStore:
         member = _Expression()
         path = list(target.path)
         values = {"branch_id": target.org_id, "branch_name": target.name, "branch_path": path,
-                  **_gsi_member_keys(member_id, name, path), "transferred_at": audit["at"]}
+                  **member_index_keys(member_id, name, path), "transferred_at": audit["at"]}
         update = member.update(values)
         developed = member.name("developed_branch_id")
         developed_path = member.name("developed_branch_path")

@@ -49,12 +49,13 @@ from zhtj.adapters.dynamodb import (
     DynamoStore,
     _org_to_item,  # the organisation item's one layout (gsi keys included), not a copy of it
     from_item,
+    member_index_keys,
     member_key,
     number_claim_key,
     quota_key,
     to_item,
 )
-from zhtj.domain.orgs import Organisation, path_key
+from zhtj.domain.orgs import Organisation
 from zhtj.services.members import HeldSegment
 
 _BATCH_GET = 100
@@ -669,14 +670,8 @@ def member_values(member: Mapping[str, Any], job_id: str) -> dict[str, Any]:
     same keys and gsi keys — a test compares the two), plus the importing job."""
     member_id = str(member["member_id"])
     branch_path = [str(p) for p in member["branch_path"]]
-    return {
-        **member_key(member_id), "type": "member", **member,
-        "gsi1pk": f"MEMBERNAME#{branch_path[0]}#{member['name']}",
-        "gsi1sk": f"{path_key(branch_path)}{member_id}",
-        "gsi2pk": f"TREE#{branch_path[0]}",
-        "gsi2sk": f"MEMBER#{path_key(branch_path)}{member_id}",
-        "import_job": job_id,
-    }
+    return {**member_key(member_id), "type": "member", **member,
+            **member_index_keys(member_id, str(member["name"]), branch_path), "import_job": job_id}
 
 
 def audit_values(member: Mapping[str, Any]) -> dict[str, Any]:
