@@ -30,19 +30,21 @@ class PumpStats:
     errors: list[str] = field(default_factory=list)
 
 
-class SqsPump:
-    def __init__(self, sqs: Any, trigger: QueueTrigger, queue_url: str, queue_arn: str, *,
-                 region: str = "us-east-1", retry_delay_s: int = 1, wait_s: int = 1,
-                 handler: Callable[[dict[str, Any], Any], Any] | None = None) -> None:
-        self.sqs = sqs
-        self.trigger = trigger
-        self.queue_url = queue_url
-        self.queue_arn = queue_arn
-        self.region = region
-        self.retry_delay_s = retry_delay_s
-        self.wait_s = wait_s
+class PumpThread:
+    """What every local event-source mapping shares: the function's handler (loaded on first
+    use), a background thread that calls ``poll_once`` until asked to stop, and a stop that
+    can be requested for many pumps before waiting for each. Subclasses set ``trigger``
+    (``.function``, ``.handler``), ``stats`` (with ``.errors``) and ``idle_wait_s`` (how long
+    to sleep after a round that found nothing; 0 when ``poll_once`` long-polls itself)."""
+
+    thread_prefix = "pump"
+    trigger: Any
+    stats: Any
+    wait_s: float
+    idle_wait_s: float = 0
+
+    def __init__(self, handler: Callable[[dict[str, Any], Any], Any] | None) -> None:
         self._handler = handler
-        self.stats = PumpStats()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,22 +54,45 @@ class SqsPump:
             self._handler = load_handler(self.trigger.handler)
         return self._handler
 
+    def poll_once(self) -> int:
+        raise NotImplementedError
+
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"pump-{self.trigger.function}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{self.thread_prefix}-{self.trigger.function}",
+                                        daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
         self._stop.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         if self._thread:
             self._thread.join(timeout=self.wait_s + 5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                if not self.poll_once() and self.idle_wait_s:
+                    self._stop.wait(self.idle_wait_s)
             except Exception as exc:  # keep pumping; a local outage must not end the stack
                 self.stats.errors.append(f"{type(exc).__name__}: {exc}")
                 self._stop.wait(1)
+
+
+class SqsPump(PumpThread):
+    def __init__(self, sqs: Any, trigger: QueueTrigger, queue_url: str, queue_arn: str, *,
+                 region: str = "us-east-1", retry_delay_s: int = 1, wait_s: int = 1,
+                 handler: Callable[[dict[str, Any], Any], Any] | None = None) -> None:
+        super().__init__(handler)
+        self.sqs = sqs
+        self.trigger = trigger
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.region = region
+        self.retry_delay_s = retry_delay_s
+        self.wait_s = wait_s
+        self.stats = PumpStats()
 
     def poll_once(self) -> int:
         """Receive one batch and run the function on it; returns the number of records."""

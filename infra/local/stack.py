@@ -17,7 +17,7 @@ from typing import Any
 from infra.local.demo import DEMO_PASSWORD, DemoAccount, load_demo
 from infra.local.front import Front, JwtAuthorizer, load_handler
 from infra.local.moto_fidelity import make_dynamodb_writes_atomic
-from infra.local.pump import SqsPump
+from infra.local.pump import PumpThread, SqsPump
 from infra.local.resources import LocalResources, create_resources
 from infra.local.template import REPO_ROOT, api_routes, load_template, queue_triggers
 from infra.site_generators.allocation import publish_demo
@@ -78,7 +78,7 @@ class LocalStack:
     accounts: list[DemoAccount] = field(default_factory=list)
     _moto: Any = None
     _front: Front | None = None
-    _pumps: list[SqsPump] = field(default_factory=list)
+    _pumps: list[PumpThread] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -145,12 +145,12 @@ class LocalStack:
             self._pumps.append(pump)
         from infra.local.stream_pump import start_stream_pumps  # the figures consumer (DynamoDB stream)
 
-        self._pumps += start_stream_pumps(session, template, self.resources, endpoint_url=self.aws_url)  # type: ignore[arg-type]
+        self._pumps += start_stream_pumps(session, template, self.resources, endpoint_url=self.aws_url)
         return self
 
     def stop(self) -> None:
         for pump in self._pumps:  # ask every pump to stop first, then wait for each: in parallel
-            pump._stop.set()
+            pump.request_stop()
         for pump in self._pumps:
             pump.stop()
         if self._front:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.local.front import LambdaContext, load_handler
+from infra.local.front import LambdaContext
+from infra.local.pump import PumpThread
 from infra.local.template import resources_of_type
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -172,10 +172,13 @@ class StreamPumpStats:
     errors: list[str] = field(default_factory=list)
 
 
-class StreamPump:
+class StreamPump(PumpThread):
+    thread_prefix = "stream-pump"
+
     def __init__(self, streams: Any, trigger: StreamTrigger, stream_arn: str, *, sqs: Any = None,
                  on_failure_url: str | None = None, region: str = "us-east-1", wait_s: float = 0.2,
                  handler: Handler | None = None) -> None:
+        super().__init__(handler)
         self.streams = streams
         self.trigger = trigger
         self.stream_arn = stream_arn
@@ -183,38 +186,12 @@ class StreamPump:
         self.on_failure_url = on_failure_url
         self.region = region
         self.wait_s = wait_s
-        self._handler = handler
+        self.idle_wait_s = wait_s
         self.stats = StreamPumpStats()
         self.checkpoints: dict[str, str | None] = {}  # shard → last sequence handed over for good
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         if trigger.starting_position == "LATEST":
             for shard in self._shards():
                 self.checkpoints[shard] = self._latest(shard)
-
-    @property
-    def handler(self) -> Handler:
-        if self._handler is None:
-            self._handler = load_handler(self.trigger.handler)
-        return self._handler
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"stream-pump-{self.trigger.function}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=self.wait_s + 5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self.poll_once():
-                    self._stop.wait(self.wait_s)
-            except Exception as exc:  # keep pumping; a local outage must not end the stack
-                self.stats.errors.append(f"{type(exc).__name__}: {exc}")
-                self._stop.wait(1)
 
     def drain(self, max_rounds: int = 10_000) -> int:
         """Poll until every shard is read to its end (tests); returns records read."""
