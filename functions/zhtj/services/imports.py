@@ -499,7 +499,10 @@ def group_token(job_id: str, chunk: int, group: tuple[int, str, tuple[str, ...]]
     return f"rsv_{job_id}_{chunk}_{digest}"
 
 
-class _MemberImport:
+class _JobImport:
+    """What both imports know of their job: its id, the worker's ledger, dry run or not, and
+    the importing organisation with the index of its subtree."""
+
     def __init__(self, job: Mapping[str, Any], worker: Worker) -> None:
         self.job = job
         self.job_id = str(job["job_id"])
@@ -511,6 +514,12 @@ class _MemberImport:
             raise RuntimeError(f"importing organisation {job['org_id']} is gone")
         self.importer = importer
         self.index = _OrgIndex(importer, self.ledger.tree)
+
+
+class _MemberImport(_JobImport):
+    def __init__(self, job: Mapping[str, Any], worker: Worker) -> None:
+        super().__init__(job, worker)
+        importer = self.importer
         self.plan = _CachedPlan(self.ledger.tree)
         self.actor = Principal(username=str(job["requested_by"]), org_id=importer.org_id, org_path=importer.path,
                                role=Role.ADMIN)
@@ -764,18 +773,9 @@ class _MemberImport:
 
 
 # ---------------------------------------------------------------- branches (下级组织)
-class _BranchImport:
+class _BranchImport(_JobImport):
     def __init__(self, job: Mapping[str, Any], worker: Worker) -> None:
-        self.job = job
-        self.job_id = str(job["job_id"])
-        self.worker = worker
-        self.ledger = worker.ledger
-        self.dry_run = bool(job.get("dry_run"))
-        importer = self.ledger.tree.get(str(job["org_id"]))
-        if importer is None:
-            raise RuntimeError(f"importing organisation {job['org_id']} is gone")
-        self.importer = importer
-        self.index = _OrgIndex(importer, self.ledger.tree)
+        super().__init__(job, worker)
         self.created_at = timestamp(datetime.fromisoformat(str(job["started_at"])))
 
     def run(self, results: Sequence[RowResult]) -> dict[int, dict[str, Any]]:
