@@ -165,9 +165,9 @@ def _org_from_item(item: Mapping[str, Any]) -> Organisation:
     )
 
 
-class DynamoStore:
-    """The table. Implements the repositories' ports; created with a ClientFactory so that
-    the boto3 client is made on first use (never at import)."""
+class TableAdapter:
+    """Base of every adapter of the one table: the boto3 client is asked of the ClientFactory
+    on first use (never at import), and ``_get`` is a consistent read by key."""
 
     def __init__(self, clients: ClientFactory, table_name: str) -> None:
         self._clients = clients
@@ -176,6 +176,15 @@ class DynamoStore:
     @property
     def client(self) -> Any:
         return self._clients.client("dynamodb")
+
+    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
+        result = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
+        item = result.get("Item")
+        return from_item(item) if item else None
+
+
+class DynamoStore(TableAdapter):
+    """The table. Implements the repositories' ports."""
 
     # ------------------------------------------------------------ organisations
     def get(self, org_id: str) -> Organisation | None:

@@ -32,8 +32,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from zhtj.adapters.aws import ClientFactory
-from zhtj.adapters.dynamodb import GSI_TREE, from_item, to_item
+from zhtj.adapters.dynamodb import GSI_TREE, TableAdapter, from_item, to_item
 
 LINK_TTL_GRACE_SECONDS = 30 * 86400
 REMINDER_TTL_SECONDS = 40 * 86400
@@ -60,19 +59,7 @@ def _epoch(iso: str) -> int:
     return int(datetime.fromisoformat(iso).timestamp())
 
 
-class DynamoApprovalStore:
-    def __init__(self, clients: ClientFactory, table_name: str) -> None:
-        self._clients = clients
-        self.table_name = table_name
-
-    @property
-    def client(self) -> Any:
-        return self._clients.client("dynamodb")
-
-    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
-        result = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
-        item = result.get("Item")
-        return from_item(item) if item else None
+class DynamoApprovalStore(TableAdapter):
 
     # ------------------------------------------------------------ links
     def get_link(self, token_hash: str) -> dict[str, Any] | None:

@@ -32,8 +32,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zhtj.adapters.aws import ClientFactory
-from zhtj.adapters.dynamodb import GSI_TREE, from_item, member_index_keys, member_key, number_claim_key, to_item
+from zhtj.adapters.dynamodb import (
+    GSI_TREE,
+    TableAdapter,
+    from_item,
+    member_index_keys,
+    member_key,
+    number_claim_key,
+    to_item,
+)
 from zhtj.domain.archive import Archive
 from zhtj.domain.orgs import Organisation, path_key
 from zhtj.services.archives import (
@@ -122,22 +129,10 @@ class _Expression:
         return request
 
 
-class DynamoArchiveStore:
+class DynamoArchiveStore(TableAdapter):
     """Implements ``ArchiveLedger`` (services.archives) and ``TransferLedger`` (services.transfers)."""
 
-    def __init__(self, clients: ClientFactory, table_name: str) -> None:
-        self._clients = clients
-        self.table_name = table_name
-
-    @property
-    def client(self) -> Any:
-        return self._clients.client("dynamodb")
-
     # ------------------------------------------------------------ reads
-    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
-        result = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
-        item = result.get("Item")
-        return from_item(item) if item else None
 
     def member(self, member_id: str) -> dict[str, Any] | None:
         return self._get(member_key(member_id))

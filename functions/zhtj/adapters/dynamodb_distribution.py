@@ -36,8 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from zhtj.adapters.aws import ClientFactory
-from zhtj.adapters.dynamodb import from_item, quota_key, segment_key, to_item
+from zhtj.adapters.dynamodb import TableAdapter, from_item, quota_key, segment_key, to_item
 from zhtj.services.distribution import HeldRange, QuotaChange, QuotaState, StaleState
 
 _BATCH_GET_LIMIT = 100
@@ -62,14 +61,7 @@ def held_range_from_item(item: Mapping[str, Any]) -> HeldRange:
     )
 
 
-class DynamoDistribution:
-    def __init__(self, clients: ClientFactory, table_name: str) -> None:
-        self._clients = clients
-        self.table_name = table_name
-
-    @property
-    def client(self) -> Any:
-        return self._clients.client("dynamodb")
+class DynamoDistribution(TableAdapter):
 
     # ------------------------------------------------------------ reads (consistent)
     def quota_states(self, org_ids: Sequence[str], year: int,

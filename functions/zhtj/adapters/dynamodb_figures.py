@@ -32,8 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from zhtj.adapters.aws import ClientFactory
-from zhtj.adapters.dynamodb import from_item, quota_key, to_item
+from zhtj.adapters.dynamodb import TableAdapter, from_item, quota_key, to_item
 from zhtj.domain.allocation import FIGURE_FIELDS, DomainFigures
 from zhtj.domain.figures import COUNTER_NAMES, CounterKey
 from zhtj.services.figures import WatermarkConflict
@@ -60,14 +59,7 @@ def padded(sequence: str) -> str:
     return sequence.zfill(SEQUENCE_DIGITS)
 
 
-class DynamoFigures:
-    def __init__(self, clients: ClientFactory, table_name: str) -> None:
-        self._clients = clients
-        self.table_name = table_name
-
-    @property
-    def client(self) -> Any:
-        return self._clients.client("dynamodb")
+class DynamoFigures(TableAdapter):
 
     # ------------------------------------------------------------ stream consumer
     def watermarks(self, member_ids: Sequence[str]) -> dict[str, str]:

@@ -47,6 +47,7 @@ from typing import Any
 from zhtj.adapters.aws import ClientFactory
 from zhtj.adapters.dynamodb import (
     DynamoStore,
+    TableAdapter,
     _org_to_item,  # the organisation item's one layout (gsi keys included), not a copy of it
     from_item,
     member_index_keys,
@@ -262,21 +263,16 @@ class ExistingClaim:
     owner: str
 
 
-class DynamoImportStore:
+class DynamoImportStore(TableAdapter):
     """Implements ``zhtj.services.imports.ImportLedger`` (and the job store of
     ``zhtj.services.import_jobs``). ``tree`` is the shared DynamoStore over the same counted
     client: organisations, segments and quota holders are read through it."""
 
     def __init__(self, clients: ClientFactory, table_name: str, counter: RequestCounter | None = None) -> None:
         self.counter = counter or RequestCounter()
-        self._clients = CountingClients(clients, self.counter)
-        self.table_name = table_name
-        self.tree = DynamoStore(self._clients, table_name)  # type: ignore[arg-type]
+        super().__init__(CountingClients(clients, self.counter), table_name)  # type: ignore[arg-type]
+        self.tree = DynamoStore(self._clients, table_name)
         self._reported = (0, 0)
-
-    @property
-    def client(self) -> Any:
-        return self._clients.client("dynamodb")
 
     # ------------------------------------------------------------ jobs
     def create_job(self, job: Mapping[str, Any]) -> None:
@@ -637,10 +633,6 @@ class DynamoImportStore:
         return True
 
     # ------------------------------------------------------------ helpers
-    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
-        result = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
-        item = result.get("Item")
-        return from_item(item) if item else None
 
     def _batch_get(self, keys: list[dict[str, Any]], *, projection: str, names: Mapping[str, str]
                    ) -> list[dict[str, Any]]:
