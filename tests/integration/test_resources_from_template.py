@@ -71,3 +71,14 @@ def test_function_environment_comes_from_template_globals(aws: LocalResources) -
     assert env["ZHTJ_TABLE_NAME"] == aws.physical("Table")
     assert env["ZHTJ_ARCHIVE_BUCKET"] == aws.physical("ArchiveBucket")
     assert env["ZHTJ_USER_POOL_CLIENT_ID"] == aws.physical("UserPoolClient")
+
+
+def test_the_api_may_presign_import_reports_and_they_expire(aws: LocalResources) -> None:
+    """GET /api/imports/{job} presigns reports/…; on AWS that needs the ApiFunction's IAM (moto
+    checks none), and the reports hold ID numbers, so a lifecycle rule removes them."""
+    template = load_template()
+    statements = template["Resources"]["ApiFunction"]["Properties"]["Policies"][0]["Statement"]
+    readable = [s for s in statements if "s3:GetObject" in s["Action"]]
+    assert any("/reports/*" in str(s["Resource"]) for s in readable)
+    rules = client("s3").get_bucket_lifecycle_configuration(Bucket=aws.physical("ArchiveBucket"))["Rules"]
+    assert {"Prefix": "reports/"} in [r["Filter"] for r in rules]
