@@ -124,9 +124,9 @@ def _table(client: Any, resolver: Resolver, name: str, props: dict[str, Any]) ->
         kwargs["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
     if props.get("StreamSpecification"):
         kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-        from infra.local.stream_pump import make_stream_copies_cheap  # keeps moto's transactions' cost
+        from infra.local.moto_fidelity import make_dynamodb_writes_atomic  # and its transactions cheap
 
-        make_stream_copies_cheap()
+        make_dynamodb_writes_atomic()
     description = ddb.create_table(**kwargs)["TableDescription"]
     if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
         ddb.update_continuous_backups(
