@@ -10,7 +10,9 @@ the mapping:
 * drops records that match none of the ``FilterCriteria`` patterns (the subset this project
   uses: exact values and ``{"prefix": …}``), as Lambda does before invoking;
 * hands the function up to ``BatchSize`` records as ``{"Records": [...]}`` with
-  ``eventSourceARN``; one batch per shard at a time;
+  ``eventSourceARN``; one batch per shard at a time; a batch smaller than ``BatchSize`` waits
+  until ``MaximumBatchingWindowInSeconds`` has passed since its records were first seen (the
+  window matters locally too: each invocation is a transaction the writers wait behind);
 * with ``ReportBatchItemFailures`` advances the checkpoint to just before the lowest reported
   ``itemIdentifier`` and retries from there; when the function raises, retries the batch —
   split in two first with ``BisectBatchOnFunctionError``;
@@ -21,9 +23,8 @@ Retries happen at once (Lambda backs off); nothing else differs on purpose."""
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,67 +35,6 @@ from infra.local.pump import PumpThread
 from infra.local.template import resources_of_type
 
 Handler = Callable[[dict[str, Any], Any], Any]
-_CHEAP_COPIES = False
-
-
-def make_stream_copies_cheap() -> None:
-    """Keep moto's transactions as fast with the stream on as with it off.
-
-    moto's TransactWriteItems deep-copies every table it touches once per item, to restore it
-    on a cancellation (DESIGN.md: the measured cost). With a stream the copy includes the
-    stream shard — every record ever written — so enabling the stream alone made every
-    writer's transaction ≈ 2.5× slower at 2,000 items, and slower still as history grew. Here
-    the copies share the shard instead, and a cancelled transaction drops the records it added
-    (DynamoDB writes none for a cancelled transaction). Both happen under the lock that makes
-    moto's writes atomic (infra/local/moto_fidelity.py), and GetRecords takes it too, so no
-    reader sees records of a transaction that is still running."""
-    global _CHEAP_COPIES
-    if _CHEAP_COPIES:
-        return
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
-
-    from infra.local import moto_fidelity
-
-    moto_fidelity.make_dynamodb_writes_atomic()
-    lock = moto_fidelity._LOCK
-
-    def share_shard(self: Any, memo: dict[int, Any]) -> Any:
-        clone = self.__class__.__new__(self.__class__)
-        memo[id(self)] = clone
-        if self.stream_shard is not None:
-            memo[id(self.stream_shard)] = self.stream_shard
-        for key, value in self.__dict__.items():
-            setattr(clone, key, copy.deepcopy(value, memo))
-        return clone
-
-    Table.__deepcopy__ = share_shard  # type: ignore[attr-defined]
-    transact = DynamoDBBackend.transact_write_items
-
-    @functools.wraps(transact)
-    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            lengths = {name: len(t.stream_shard.items) for name, t in self.tables.items() if t.stream_shard}
-            try:
-                return transact(self, *args, **kwargs)
-            except Exception:
-                for name, length in lengths.items():
-                    table = self.tables.get(name)
-                    if table is not None and table.stream_shard is not None:
-                        del table.stream_shard.items[length:]
-                raise
-
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    get_records = DynamoDBStreamsBackend.get_records
-
-    @functools.wraps(get_records)
-    def locked_get_records(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return get_records(self, *args, **kwargs)
-
-    DynamoDBStreamsBackend.get_records = locked_get_records  # type: ignore[method-assign]
-    _CHEAP_COPIES = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +43,7 @@ class StreamTrigger:
     handler: str
     table_resource: str
     batch_size: int = 100
+    batching_window_s: float = 0
     starting_position: str = "TRIM_HORIZON"
     report_batch_item_failures: bool = False
     maximum_retry_attempts: int = -1  # -1: until the record expires (Lambda's default)
@@ -125,6 +66,7 @@ def stream_triggers(template: Mapping[str, Any]) -> list[StreamTrigger]:
             triggers.append(StreamTrigger(
                 function=name, handler=props["Handler"], table_resource=table,
                 batch_size=int(e.get("BatchSize", 100)),
+                batching_window_s=float(e.get("MaximumBatchingWindowInSeconds", 0)),
                 starting_position=str(e.get("StartingPosition", "TRIM_HORIZON")),
                 report_batch_item_failures="ReportBatchItemFailures" in e.get("FunctionResponseTypes", []),
                 maximum_retry_attempts=int(e.get("MaximumRetryAttempts", -1)),
@@ -177,8 +119,10 @@ class StreamPump(PumpThread):
 
     def __init__(self, streams: Any, trigger: StreamTrigger, stream_arn: str, *, sqs: Any = None,
                  on_failure_url: str | None = None, region: str = "us-east-1", wait_s: float = 0.2,
-                 handler: Handler | None = None) -> None:
+                 handler: Handler | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(handler)
+        self.clock = clock
+        self.window_opened: dict[str, float] = {}  # shard → when a partial batch was first seen
         self.streams = streams
         self.trigger = trigger
         self.stream_arn = stream_arn
@@ -197,20 +141,30 @@ class StreamPump(PumpThread):
         """Poll until every shard is read to its end (tests); returns records read."""
         total = 0
         for _ in range(max_rounds):
-            read = self.poll_once()
+            read = self.poll_once(wait_for_window=False)
             if not read:
                 return total
             total += read
         raise RuntimeError("stream not drained")
 
     # ------------------------------------------------------------ one round
-    def poll_once(self) -> int:
-        """One batch from each shard with new records; returns the number of records read."""
+    def poll_once(self, *, wait_for_window: bool = True) -> int:
+        """One batch from each shard with new records; returns the number of records handed
+        over (0 while a partial batch waits for its window)."""
         read = 0
+        window = self.trigger.batching_window_s if wait_for_window else 0
         for shard in self._shards():
+            opened = self.window_opened.get(shard)
+            if opened is not None and self.clock() - opened < window:
+                continue  # not even read: a read under the lock costs the writers too
             records = self._read(shard)
             if not records:
+                self.window_opened.pop(shard, None)
                 continue
+            if len(records) < self.trigger.batch_size and opened is None and window > 0:
+                self.window_opened[shard] = self.clock()
+                continue
+            self.window_opened.pop(shard, None)
             read += len(records)
             wanted = [r for r in records if self._wanted(r)]
             self.stats.filtered += len(records) - len(wanted)

@@ -6,6 +6,7 @@ queue after MaximumRetryAttempts."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -23,11 +24,11 @@ def _put(aws: LocalResources, pk: str, sk: str = "MEMBER", **values: str) -> Non
     client("dynamodb").put_item(TableName=aws.physical("Table"), Item=item)
 
 
-def _pump(aws: LocalResources, handler: Any, **changes: Any) -> StreamPump:
+def _pump(aws: LocalResources, handler: Any, clock: Any = time.monotonic, **changes: Any) -> StreamPump:
     trigger = replace(stream_triggers(load_template())[0], **changes)
     arn = client("dynamodb").describe_table(TableName=aws.physical("Table"))["Table"]["LatestStreamArn"]
     return StreamPump(streams_client(boto3.session.Session(), endpoint_url=None), trigger, arn, sqs=client("sqs"),
-                      on_failure_url=aws.physical("FiguresDeadLetterQueue"), handler=handler)
+                      on_failure_url=aws.physical("FiguresDeadLetterQueue"), handler=handler, clock=clock)
 
 
 def _pks(event: dict[str, Any]) -> list[str]:
@@ -39,6 +40,7 @@ def test_the_template_declares_what_the_pump_does() -> None:
     assert trigger.function == "FiguresFunction" and trigger.table_resource == "Table"
     assert trigger.starting_position == "TRIM_HORIZON" and trigger.report_batch_item_failures
     assert trigger.bisect_on_error and trigger.maximum_retry_attempts == 10
+    assert trigger.batching_window_s > 0
     assert trigger.on_failure_resource == "FiguresDeadLetterQueue"
     member = {"dynamodb": {"Keys": {"pk": {"S": "MEMBER#m1"}, "sk": {"S": "MEMBER"}}}}
     version = {"dynamodb": {"Keys": {"pk": {"S": "MEMBER#m1"}, "sk": {"S": "ARCHIVE#0001"}}}}
@@ -108,3 +110,21 @@ def test_latest_skips_what_came_before(aws: LocalResources, position: str) -> No
     _put(aws, "MEMBER#new")
     pump.drain()
     assert seen == ["MEMBER#new"]
+
+
+def test_a_partial_batch_waits_for_the_batching_window_and_a_full_one_does_not(aws: LocalResources) -> None:
+    now = [1000.0]
+    batches: list[list[str]] = []
+    pump = _pump(aws, lambda event, context: batches.append(_pks(event)), clock=lambda: now[0],
+                 batch_size=3, batching_window_s=5)
+    _put(aws, "MEMBER#m0")
+    assert pump.poll_once() == 0 and batches == []  # the window opens
+    _put(aws, "MEMBER#m1")
+    now[0] += 4.9
+    assert pump.poll_once() == 0 and batches == []
+    now[0] += 0.2
+    assert pump.poll_once() == 2 and batches == [["MEMBER#m0", "MEMBER#m1"]]
+    for n in range(2, 5):
+        _put(aws, f"MEMBER#m{n}")
+    assert pump.poll_once() == 3  # a full batch goes at once
+    assert batches[-1] == ["MEMBER#m2", "MEMBER#m3", "MEMBER#m4"]
