@@ -13,6 +13,7 @@ real people.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -45,6 +46,7 @@ EARLIEST_BIRTH_YEAR: Final = 1800
 
 _CHECK_WEIGHTS: Final = tuple(2 ** (17 - position) % 11 for position in range(17))
 _CHECK_CHARACTERS: Final = "10X98765432"  # indexed by (Σ digit × weight) mod 11
+_ZERO_TOTAL: Final = ord("0") * sum(_CHECK_WEIGHTS)  # Σ over the digits' ASCII codes overshoots by this
 
 # Full-width digits and X (typed with a Chinese IME) become half-width; x is the same as X.
 _HALFWIDTH: Final = str.maketrans(
@@ -91,7 +93,13 @@ def resident_id_check_character(first_17_digits: str) -> str:
     """GB 11643 MOD 11-2: the 18th character for the given 17 digits."""
     if len(first_17_digits) != 17 or not first_17_digits.isascii() or not first_17_digits.isdigit():
         raise ValueError("need exactly 17 ASCII digits")
-    total = sum(map(mul, map(int, first_17_digits), _CHECK_WEIGHTS))
+    return _check_character(first_17_digits)
+
+
+def _check_character(first_17_ascii_digits: str) -> str:
+    # The digits' ASCII codes are summed instead of int(digit) each: same remainder, a
+    # fraction of the cost (an import checks every row's number).
+    total = sum(map(mul, first_17_ascii_digits.encode("ascii"), _CHECK_WEIGHTS)) - _ZERO_TOTAL
     return _CHECK_CHARACTERS[total % 11]
 
 
@@ -137,7 +145,7 @@ def parse_resident_id(raw: str, today: date) -> ResidentId:
             f"身份证号码中的出生日期{birth_date.isoformat()}晚于今天，请核对第7–14位",
             FIELD,
         )
-    if resident_id_check_character(number[:17]) != number[17]:
+    if _check_character(number[:17]) != number[17]:
         # The expected check character is deliberately not shown: a typo in the middle
         # would otherwise be "fixed" by editing the last character to match, storing a
         # wrong number that then passes every check.
@@ -148,6 +156,19 @@ def parse_resident_id(raw: str, today: date) -> ResidentId:
         )
     gender = Gender.MALE if int(number[16]) % 2 == 1 else Gender.FEMALE
     return ResidentId(number=number, province_code=province_code, birth_date=birth_date, gender=gender)
+
+
+def birth_date_of_canonical_id(number: str, today: date) -> date | None:
+    """The birth date when ``number`` is already canonical (18 half-width characters, upper-case
+    X) and passes every check of :func:`parse_resident_id`; None otherwise — then
+    :func:`parse_resident_id` decides and names the fault. The bulk path of an import: the
+    same rules without building a ResidentId or normalising text that needs none."""
+    if len(number) != RESIDENT_ID_LENGTH or not _ASCII_BODY.fullmatch(number) or number[:2] not in PROVINCE_CODES:
+        return None
+    birth_date = _birth_date(number[6:14])
+    if birth_date is None or birth_date > today or _check_character(number[:17]) != number[17]:
+        return None
+    return birth_date
 
 
 def is_valid_resident_id(raw: str, today: date) -> bool:
@@ -179,6 +200,7 @@ def _first_bad_character(number: str) -> tuple[int, str]:
     raise AssertionError("called only for a number that does not match the pattern")  # pragma: no cover
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; a file's members share birth dates
 def _birth_date(yyyymmdd: str) -> date | None:
     year, month, day = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:])
     if year < EARLIEST_BIRTH_YEAR:

@@ -8,6 +8,8 @@ left to ``zhtj.imports.validation``.
 
 from __future__ import annotations
 
+import operator
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -116,10 +118,13 @@ def _rows_of(
     )
     merged_rows = _rows_covered_by_wide_merges(merged, len(header_cells))
     filled_down = _merged_down(merged, rows, match.header_row)
-    items = list(positions.items())
-    width = max(positions.values()) + 1
-    probe_name, probe_index = items[0]
+    names = tuple(positions)
+    indexes = tuple(positions.values())
+    width = max(indexes) + 1
+    probe_name, probe_index = names[0], indexes[0]
     probe_header = normalise_header(probe_name)
+    probe_first = probe_header[:1]
+    pick = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],)
     result: list[ImportRow] = []
     for number, cells in rows:
         if number <= match.header_row or number in merged_rows:
@@ -131,20 +136,20 @@ def _rows_of(
                 filled_down.get((number, index), value) if value is None or value == "" else value
                 for index, value in enumerate(cells)
             ]
-        values: dict[str, CellValue] = {name: cells[index] for name, index in items}
-        filled = False
-        for name, value in values.items():
-            if value is None:
-                continue
-            if type(value) is str and (not value or value.isspace()):
-                values[name] = None
-            else:
-                filled = True
-        if not filled:
+        # Blank cells (empty or only spaces) become None.
+        values: dict[str, CellValue] = {
+            name: None if value is None or (type(value) is str and (not value or value.isspace())) else value
+            for name, value in zip(names, pick(cells), strict=True)
+        }
+        if list(values.values()).count(None) == len(values):
             continue  # only cells outside the template's columns are filled: not a member
         probe = cells[probe_index]
-        if isinstance(probe, str) and normalise_header(probe) == probe_header and _repeats_header(values):
-            continue  # the header repeated (two files pasted one under the other)
+        # The header repeated (two files pasted one under the other). normalise_header only
+        # removes characters from NFKC-normal text, so a probe without the header's first
+        # character cannot match it: most rows skip the normalisation.
+        if (isinstance(probe, str) and (probe_first in probe or not unicodedata.is_normalized("NFKC", probe))
+                and normalise_header(probe) == probe_header and _repeats_header(values)):
+            continue
         result.append(ImportRow(number, values))
     return ImportFile(match.definition, file_format, sheet_name, match.header_row, result, ignored)
 

@@ -25,10 +25,10 @@ from datetime import date
 from typing import Final
 
 from zhtj.domain.errors import DomainError
-from zhtj.domain.glossary import Industry, OrgKind, StudyStatus
-from zhtj.domain.ids import ResidentId, parse_resident_id
+from zhtj.domain.glossary import Gender, Industry, OrgKind, StudyStatus
+from zhtj.domain.ids import ResidentId, birth_date_of_canonical_id, parse_resident_id
 from zhtj.domain.members import check_admission_age, check_gender_matches, check_join_month_not_future
-from zhtj.domain.numbers import check_number_join_year, parse_member_number
+from zhtj.domain.numbers import MEMBER_NUMBER_PROVINCE_CODES, check_number_join_year, parse_member_number
 from zhtj.domain.orgs import NAME_MAX_LENGTH, SHORT_NAME_MAX_LENGTH
 from zhtj.imports import definitions as d
 from zhtj.imports.cells import (
@@ -48,6 +48,11 @@ PERSON_NAME_MAX_LENGTH: Final = 30
 REMARKS_MAX_LENGTH: Final = 200
 _MOBILE: Final = re.compile(r"1[3-9]\d{9}")
 _DIGIT: Final = re.compile(r"\d")
+# A name the full checks would keep exactly as it is: no space, digit, apostrophe (the export
+# mark clean_text strips) or invisible character, 1–30 characters.
+_MALE: Final = Gender.MALE.value
+_FEMALE: Final = Gender.FEMALE.value
+_PLAIN_NAME: Final = re.compile(f"[^\\s\\d'\u200b\u200c\u200d\u2060\ufeff]{{1,{PERSON_NAME_MAX_LENGTH}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +326,95 @@ def _validate_member(row: _Row, today: date) -> None:
     row.length(d.REMARKS, REMARKS_MAX_LENGTH)
 
 
+class _CanonicalMemberRows:
+    """The bulk path of member validation: accepts a row whose every cell is already in the
+    form the full checks (``_validate_member``) would store and passes every offline rule,
+    and returns the values they would give; anything else returns None and goes through the
+    full checks, which name each fault. A real file is mostly such rows (dropdown choices,
+    text-formatted columns), and what repeats across rows — choices, join months, branch
+    names, birth dates against join months — is decided once per file. Equivalence with the
+    full checks is a tested property (tests/unit/test_import_fast_path.py)."""
+
+    def __init__(self, definition: TemplateDefinition, today: date) -> None:
+        self.today = today
+        self.choice_tables = tuple(_choice_table(definition, name)[1] for name in (
+            d.GENDER, d.ETHNICITY, d.POLITICAL_STATUS, d.STUDY_STATUS, d.EDUCATION))
+        self.join_months: dict[tuple[type, CellValue], tuple[int, int, str] | None] = {}
+        self.admissible: dict[tuple[date, int, int], bool] = {}
+        self.texts: dict[tuple[str, type, CellValue], str | None] = {}
+
+    def __call__(self, raw: dict[str, CellValue]) -> dict[str, str] | None:
+        get = raw.get
+        name, resident_id, number, mobile = get(d.NAME), get(d.RESIDENT_ID), get(d.MEMBER_NUMBER), get(d.MOBILE)
+        if (type(name) is not str or type(resident_id) is not str or type(number) is not str
+                or type(mobile) is not str or not _PLAIN_NAME.fullmatch(name)):
+            return None
+        birth = birth_date_of_canonical_id(resident_id, self.today)
+        join = self._join_month(get(d.JOIN_MONTH))
+        if birth is None or join is None:
+            return None
+        year, month, join_text = join
+        if (not self._admissible(birth, year, month)
+                or len(number) != 12 or not number.isascii() or not number.isdigit()
+                or number[4:6] not in MEMBER_NUMBER_PROVINCE_CODES or int(number[:4]) != year
+                or len(mobile) != 11 or not mobile.isascii() or not _MOBILE.fullmatch(mobile)):
+            return None
+        genders, ethnicities, politicals, studies, educations = self.choice_tables
+        gender = genders.get(cell) if type(cell := get(d.GENDER)) is str else None
+        ethnicity = ethnicities.get(cell) if type(cell := get(d.ETHNICITY)) is str else None
+        political = politicals.get(cell) if type(cell := get(d.POLITICAL_STATUS)) is str else None
+        education = educations.get(cell) if type(cell := get(d.EDUCATION)) is str else None
+        cell = get(d.STUDY_STATUS)  # optional (Q&A §5.8)
+        study = studies.get(cell) if type(cell) is str else ("" if cell is None else None)
+        if (gender is None or ethnicity is None or political is None or study is None or education is None
+                or gender != (_MALE if int(resident_id[16]) % 2 else _FEMALE)):
+            return None
+        branch, remarks = self._text(d.BRANCH, get(d.BRANCH), NAME_MAX_LENGTH), self._text(
+            d.REMARKS, get(d.REMARKS), REMARKS_MAX_LENGTH)
+        if branch is None or remarks is None:
+            return None
+        values = {d.NAME: name, d.RESIDENT_ID: resident_id, d.GENDER: gender, d.ETHNICITY: ethnicity,
+                  d.POLITICAL_STATUS: political, d.JOIN_MONTH: join_text, d.MEMBER_NUMBER: number,
+                  d.STUDY_STATUS: study, d.EDUCATION: education, d.MOBILE: mobile, d.BRANCH: branch,
+                  d.REMARKS: remarks}
+        if len(values) != len(raw) or raw.keys() != values.keys():
+            for column, cell in raw.items():
+                if column not in values:
+                    values[column] = clean_text(cell)
+        return values
+
+    def _join_month(self, cell: CellValue) -> tuple[int, int, str] | None:
+        key = (type(cell), cell)
+        if key not in self.join_months:
+            found: tuple[int, int, str] | None = None
+            if cell is not None:
+                try:
+                    year, month = parse_year_month(cell)
+                    check_join_month_not_future(year, month, self.today)
+                    found = (year, month, format_year_month(year, month))
+                except (CellProblem, DomainError):
+                    pass
+            self.join_months[key] = found
+        return self.join_months[key]
+
+    def _admissible(self, birth: date, year: int, month: int) -> bool:
+        key = (birth, year, month)
+        if key not in self.admissible:
+            try:
+                check_admission_age(birth, year, month)
+                self.admissible[key] = True
+            except DomainError:
+                self.admissible[key] = False
+        return self.admissible[key]
+
+    def _text(self, column: str, cell: CellValue, limit: int) -> str | None:
+        key = (column, type(cell), cell)
+        if key not in self.texts:
+            text = clean_text(cell)
+            self.texts[key] = text if len(text) <= limit else None
+        return self.texts[key]
+
+
 def _member_duplicates(results: Sequence[RowResult]) -> None:
     _flag_duplicates(results, d.RESIDENT_ID, "同一文件中每名团员只能出现一次")
     _flag_duplicates(results, d.MEMBER_NUMBER, "每个发展团员编号只能用于一名团员")
@@ -357,18 +451,25 @@ def _branch_duplicates(results: Sequence[RowResult]) -> None:
     _flag_duplicates(results, d.FULL_NAME, "同一文件中组织全称不能重复")
 
 
-_VALIDATORS: Final[dict[str, tuple[Callable[[_Row, date], None], Callable[[Sequence[RowResult]], None]]]] = {
-    d.MEMBER_TEMPLATE.key: (_validate_member, _member_duplicates),
-    d.BRANCH_TEMPLATE.key: (_validate_branch, _branch_duplicates),
+_BulkPath = Callable[[TemplateDefinition, date], Callable[[dict[str, CellValue]], dict[str, str] | None]]
+_VALIDATORS: Final[dict[str, tuple[Callable[[_Row, date], None], Callable[[Sequence[RowResult]], None],
+                                   _BulkPath | None]]] = {
+    d.MEMBER_TEMPLATE.key: (_validate_member, _member_duplicates, _CanonicalMemberRows),
+    d.BRANCH_TEMPLATE.key: (_validate_branch, _branch_duplicates, None),  # files of a few rows
 }
 
 
 def validate_rows(definition: TemplateDefinition, rows: Iterable[ImportRow], today: date) -> list[RowResult]:
     """Check every row of a read template offline; results in file order, one per row."""
-    validate_one, flag_duplicates = _VALIDATORS[definition.key]
+    validate_one, flag_duplicates, bulk_path = _VALIDATORS[definition.key]
+    accept = bulk_path(definition, today) if bulk_path is not None else None
     results: list[RowResult] = []
     with paused_gc():
         for source in rows:
+            values = accept(source.values) if accept is not None else None
+            if values is not None:
+                results.append(RowResult(source.row, values))
+                continue
             row = _Row(definition, source)
             validate_one(row, today)
             results.append(row.finish())

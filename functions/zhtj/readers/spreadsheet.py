@@ -509,7 +509,9 @@ def _trim(cells: Sequence[CellValue]) -> Row:
         last -= 1
     if last == 0:
         return []
-    trimmed = list(cells[:last]) if last < len(cells) else list(cells)
+    # A fresh list from the parser is kept as it is: copying 20,000 rows costs more than the
+    # rest of the trim.
+    trimmed = list(cells[:last]) if last < len(cells) or type(cells) is not list else cells
     for value in trimmed:  # usually decided by the first cell
         if not isinstance(value, str) or value.strip():
             return trimmed
