@@ -91,13 +91,14 @@ class DynamoFigures(TableAdapter):
             }})
         first_mark = len(items)
         for member_id, (first, last) in marks.items():
-            items.append({"Update": {
-                "TableName": self.table_name, "Key": to_item(watermark_key(member_id)),
-                "UpdateExpression": "SET seq = :last, expires_at = :exp, #type = :type",
+            # A Put, not an Update: the watermark item is wholly determined, DynamoDB bills
+            # both alike, and the embedded one parses no update expression for it.
+            items.append({"Put": {
+                "TableName": self.table_name,
+                "Item": to_item({**watermark_key(member_id), "seq": last, "expires_at": expires_at,
+                                 "type": "stream_watermark"}),
                 "ConditionExpression": "attribute_not_exists(seq) OR seq < :first",
-                "ExpressionAttributeNames": {"#type": "type"},
-                "ExpressionAttributeValues": to_item({":last": last, ":first": first, ":exp": expires_at,
-                                                      ":type": "stream_watermark"}),
+                "ExpressionAttributeValues": to_item({":first": first}),
             }})
         if not items:
             return

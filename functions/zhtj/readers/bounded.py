@@ -115,8 +115,12 @@ def run_bounded(
     *args: *Ts,
     timeout_s: float,
     memory_bytes: int,
+    meanwhile: Callable[[], object] | None = None,
 ) -> T:
     """Call ``func(*args)`` in a child process and return its (picklable) result.
+
+    ``meanwhile`` runs in this process while the child works (e.g. a check of the same
+    input); if it raises, the child is killed and its exception propagates.
 
     Raises ``BoundedTimeout`` after ``timeout_s`` seconds of wall-clock time (the child is
     SIGKILLed), ``BoundedMemoryExceeded`` when the child needed more than ``memory_bytes``
@@ -140,6 +144,8 @@ def run_bounded(
         # Close the parent's copy of the sending end, so that the child's death shows as
         # EOF on the receiving end instead of leaving poll() waiting for the timeout.
         sender.close()
+        if meanwhile is not None:
+            meanwhile()
         message = _receive(receiver, timeout_s)
         if message is None:
             raise BoundedTimeout(timeout_s)

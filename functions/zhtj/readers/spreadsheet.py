@@ -37,6 +37,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Final, Literal
 
 from zhtj.domain.errors import DomainError
@@ -159,8 +160,6 @@ def read_spreadsheet(
             f"文件过大（{len(data) / MIB:.1f} MB），上限为{limits.max_file_bytes // MIB} MB，请分成多个文件上传",
         )
     kind = detect_format(data, filename)
-    if kind == "xlsx":
-        precheck_xlsx(data, limits)
     try:
         outcome = run_bounded(
             _parse_and_pack,
@@ -172,6 +171,11 @@ def read_spreadsheet(
             limits,
             timeout_s=limits.timeout_s,
             memory_bytes=limits.memory_bytes,
+            # The bomb pre-check runs beside the parse, not before it: the child is already
+            # bounded (memory cap, kill timeout), so a bomb it meets only ends the child, and
+            # the pre-check's refusal — the specific message — wins over whatever the child
+            # reports. Sequential, the pre-check cost a fifth of the read on top.
+            meanwhile=partial(precheck_xlsx, data, limits) if kind == "xlsx" else None,
         )
     except BoundedTimeout:
         raise SpreadsheetRefused(

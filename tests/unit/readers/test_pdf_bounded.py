@@ -122,6 +122,19 @@ def test_exception_in_the_function_is_reported() -> None:
     assert "_raise" in caught.value.traceback_text
 
 
+def test_meanwhile_runs_beside_the_child_and_its_exception_ends_the_child() -> None:
+    seen: list[int] = []
+    assert run_bounded(_add, 1, 2, timeout_s=TIMEOUT, memory_bytes=MEMORY, meanwhile=lambda: seen.append(1)) == 3
+    assert seen == [1]
+
+    def refuse() -> None:
+        raise RuntimeError("the check refused the input")
+
+    with pytest.raises(RuntimeError, match="refused"):
+        run_bounded(_spin, timeout_s=TIMEOUT, memory_bytes=MEMORY, meanwhile=refuse)
+    # the spinning child is gone (the autouse fixture checks), long before TIMEOUT
+
+
 def test_unpicklable_result_is_an_error_not_a_hang() -> None:
     with pytest.raises(BoundedError):
         run_bounded(lambda: lambda: None, timeout_s=TIMEOUT, memory_bytes=MEMORY)
