@@ -151,6 +151,9 @@ def test_a_certified_archive_changes_only_through_an_approved_change_request(wor
         return archives.decide_change(world.admins[who], member_id, approve=approve, reason=reason,
                                       directory=c.store, ledger=c.archives, now=_now())
 
+    # The view offers the change request to exactly those who may make it (§4.5).
+    offered = {who: world.view(who, member_id)["actions"]["request_change"] for who in ("branch", "grade", "school")}
+    assert offered == {"branch": True, "grade": True, "school": False}
     with pytest.raises(NotAuthorised):  # the committee that decides does not ask itself
         ask("school")
     with pytest.raises(InvalidRequest):
@@ -159,6 +162,7 @@ def test_a_certified_archive_changes_only_through_an_approved_change_request(wor
     with pytest.raises(TransitionNotAllowed) as twice:
         ask("branch")
     assert twice.value.code == "change_already_requested"
+    assert world.view("branch", member_id)["actions"]["request_change"] is False  # one is waiting
     with pytest.raises(TransitionNotAllowed):
         world.ticket("branch", member_id)  # change_pending
     with pytest.raises(NotAuthorised):

@@ -754,6 +754,12 @@ def archive_view(principal: Principal, member_id: str, *, directory: MemberDirec
         can_upload = False
     decider_id = member.get("archive_decider_id")
     is_decider = bool(decider_id) and decider_id == principal.org_id
+    # §4.5: offered only to those request_change admits (the member's branch or a 团总支 between
+    # it and the deciding committee), so the console never shows a button that is then refused.
+    may_request_change = (current.state is ArchiveState.CERTIFIED and not current.change_requested
+                          and not current.change_approved
+                          and _change_requester_allowed(principal, member,
+                                                        _decider(load(orgs, str(member["branch_id"])), orgs)))
     latest = versions[-1] if versions else None
     download = None
     if latest and latest.get("file_at"):
@@ -776,8 +782,7 @@ def archive_view(principal: Principal, member_id: str, *, directory: MemberDirec
             "upload": can_upload,
             "replace": can_upload and current.state is ArchiveState.REJECTED,  # §3.2.1 替换档案
             "decide": is_decider and current.state is ArchiveState.PENDING,
-            "request_change": current.state is ArchiveState.CERTIFIED and not current.change_requested
-            and not current.change_approved,
+            "request_change": may_request_change,
             "decide_change": is_decider and current.change_requested,
         },
         "current": _version_json(latest) if latest else None,

@@ -51,6 +51,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = ours ? body.code : `http_${status}`;
     this.field = ours && typeof body.field === "string" ? body.field : null;
+    // 一次列出所有问题的错误（如单个录入团员的 422 entry_rejected）：[{ field, code, message }]。
+    this.errors = ours && Array.isArray(body.errors) ? body.errors.filter((e) => e && typeof e.message === "string") : [];
   }
 }
 

@@ -8,7 +8,7 @@
 // 与邮件链接共用同一套审批规则：谁先审批谁生效，另一方会被告知“已处理”。
 
 import { get, post } from "./api.js";
-import { h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { formatTime as when, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 import { pdfViewerMarkup, showPdf } from "./pdf-view.js";
 
@@ -25,9 +25,6 @@ const heading = document.getElementById("pending-heading");
 
 let orgId = null;
 let next = null;
-
-const when = (iso) =>
-  iso ? new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : "";
 
 function query(after) {
   const params = new URLSearchParams();

@@ -47,6 +47,29 @@ export async function startConsolePage() {
   return me;
 }
 
+/**
+ * 讲一个组织的页面（?org=组织编号，默认是本组织）的启动：startConsolePage()，读取该组织，
+ * 再调用 load(org, me)（可省略）取页面还需要的数据。任何一步出错都显示整页错误
+ * （403/404/其他）、把 root 的 data-state 设为 "error" 并返回 null；否则清掉加载中的状态文字，
+ * 返回 { me, org, data }（data 是 load 的结果）。
+ */
+export async function startOrgPage({ root, status, problem, load = null }) {
+  let me = null;
+  try {
+    me = await startConsolePage();
+    const orgId = param("org") || me.org.org_id;
+    const org = orgId === me.org.org_id ? me.org : await get(`orgs/${encodeURIComponent(orgId)}`);
+    const data = load ? await load(org, me) : null;
+    setStatus(status, "");
+    return { me, org, data };
+  } catch (error) {
+    setStatus(status, "");
+    showPageError(problem, error, { me });
+    root.dataset.state = "error";
+    return null;
+  }
+}
+
 /** 退出登录：令牌只在本标签页的 sessionStorage 里，清除即退出。 */
 export function signOut() {
   clearToken();
@@ -109,6 +132,24 @@ export function showBanner(slot, { title = "重要提示", text, link } = {}) {
 /** 组织的简要描述：“团支部 · 初中”。 */
 export function describeOrg(org) {
   return org.industry ? `${org.kind} · ${org.industry}` : org.kind;
+}
+
+/**
+ * 表格在手机上按行叠成卡片（CSS 类 zhtj-table--stack）时，每个单元格前显示所在列的标题：
+ * 把 <th> 的文字写进同列 <td> 的 data-label。表格内容更新后调用。
+ */
+export function labelCells(table) {
+  const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.children].forEach((cell, index) => {
+      cell.dataset.label = headings[index] || "";
+    });
+  }
+}
+
+/** ISO 时间 → 北京时间的“2023/4/5 14:03:00”；没有时间时为空字符串。 */
+export function formatTime(iso) {
+  return iso ? new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : "";
 }
 
 /** 把一个状态文字写进 role="status" 的元素（读屏软件会读出，不打断用户）。 */

@@ -88,6 +88,11 @@ function render(org, trail, children, me) {
   if (allowedChildKinds(org.kind).length) {
     links.push(h("a", { class: "zhtj-button", href: consoleUrl("org-new.html", { org: org.org_id }) }, "创建下级组织"));
   }
+  // 团员录入到团支部：团支部本身，或可以直接设团支部的组织（录入页列出其团支部）。
+  if (org.kind === "团支部" || allowedChildKinds(org.kind).includes("团支部")) {
+    links.push(h("a", { class: "zhtj-button", href: consoleUrl("member-new.html", { org: isOwn ? null : org.org_id }) }, "单个录入团员"));
+  }
+  links.push(h("a", { class: "zhtj-button zhtj-button--secondary", href: consoleUrl("members.html", { org: isOwn ? null : org.org_id }) }, "查询团员"));
   if (!isOwn && org.parent_id) {
     const parentIsOwn = org.parent_id === me.org.org_id;
     links.push(h("a", { href: consoleUrl("index.html", { org: parentIsOwn ? null : org.parent_id }) }, "返回上级组织"));

@@ -113,6 +113,10 @@ export function createFormErrors(form, { title = "提交的内容有问题", ali
 
 /** 把接口错误（或任何异常）变成 show() 接受的错误列表：有 field 的归到字段，其余归摘要。 */
 export function errorsFromApi(error) {
+  if (error instanceof ApiError && error.errors.length) {
+    // 接口逐项列出的问题（每个字段一条），摘要顶部先给出接口的总述（“共有 N 处填写有误”）。
+    return error.errors.map((item) => ({ field: item.field || undefined, message: item.message }));
+  }
   if (error instanceof ApiError) return [{ field: error.field || undefined, message: error.message }];
   return [{ message: "出现意外错误，请刷新页面后重试" }];
 }

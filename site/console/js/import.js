@@ -7,8 +7,9 @@
 // 任务编号写进地址栏（?job=），刷新页面会接着显示同一个任务。
 
 import { get, post } from "./api.js";
-import { describeOrg, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { describeOrg, h, param, showPageError, startOrgPage } from "./common.js";
 import { createFormErrors, guardSubmit } from "./forms.js";
+import { progressDisplay, uploadTo } from "./upload.js";
 
 const EXTENSIONS = [".xlsx", ".xls", ".csv"];
 const POLL_MS = 1000;
@@ -24,21 +25,12 @@ const progressLabel = document.getElementById("import-progress-label");
 const progressBar = document.getElementById("import-progress-bar");
 const result = document.getElementById("import-result");
 const errors = createFormErrors(form, { aliases: { file_name: "file" } });
+const { show: showProgress } = progressDisplay(progress, progressLabel, progressBar);
 
 async function main() {
-  let me = null;
-  let org;
-  try {
-    me = await startConsolePage();
-    const orgId = param("org") || me.org.org_id;
-    org = orgId === me.org.org_id ? me.org : await get(`orgs/${encodeURIComponent(orgId)}`);
-  } catch (error) {
-    setStatus(status, "");
-    showPageError(problem, error, { me });
-    root.dataset.state = "error";
-    return;
-  }
-  setStatus(status, "");
+  const started = await startOrgPage({ root, status, problem });
+  if (!started) return;
+  const { org } = started;
   document.getElementById("import-org-name").textContent = org.name;
   document.getElementById("import-org-kind").textContent = describeOrg(org);
   if (org.kind === "团支部") {
@@ -106,34 +98,6 @@ async function submit(org) {
     return;
   }
   await follow(ticket.job_id);
-}
-
-/** 把文件按签名表单直接传到 S3；onProgress 收到 0–1 的上传比例。 */
-function uploadTo(upload, file, onProgress) {
-  return new Promise((resolve, reject) => {
-    const data = new FormData();
-    for (const [name, value] of Object.entries(upload.fields)) data.append(name, value);
-    data.append("file", file); // S3 要求文件是表单的最后一个字段
-    const request = new XMLHttpRequest();
-    request.open(upload.method || "POST", upload.url);
-    request.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    });
-    request.addEventListener("load", () => {
-      if (request.status >= 200 && request.status < 300) resolve();
-      else reject("文件上传失败（存储服务拒绝了这个文件），请检查文件大小和类型后重试");
-    });
-    request.addEventListener("error", () => reject("文件上传失败，请检查网络后重试"));
-    request.addEventListener("abort", () => reject("上传已取消"));
-    request.send(data);
-  });
-}
-
-function showProgress(text, fraction) {
-  progress.hidden = false;
-  progressLabel.textContent = text;
-  progressBar.value = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
-  progressBar.textContent = `${progressBar.value}%`;
 }
 
 /** 轮询导入任务，直到完成（或文件被拒绝）。 */

@@ -2,8 +2,8 @@
 // 提交到 POST /api/orgs/{上级}/children；先在浏览器里检查必填和长度，一次列出所有问题，
 // 其余规则（重名、类别是否允许等）由接口判断，错误同样按字段显示。
 
-import { get, post } from "./api.js";
-import { consoleUrl, describeOrg, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { post } from "./api.js";
+import { consoleUrl, describeOrg, h, startOrgPage } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 import {
   allowedChildKinds,
@@ -27,19 +27,9 @@ const errors = createFormErrors(form);
 const length = (text) => [...text].length;
 
 async function main() {
-  let me = null;
-  let parent;
-  try {
-    me = await startConsolePage();
-    const parentId = param("org") || me.org.org_id;
-    parent = parentId === me.org.org_id ? me.org : await get(`orgs/${encodeURIComponent(parentId)}`);
-  } catch (error) {
-    setStatus(status, "");
-    showPageError(problem, error, { me });
-    root.dataset.state = "error";
-    return;
-  }
-  setStatus(status, "");
+  const started = await startOrgPage({ root, status, problem });
+  if (!started) return;
+  const { me, org: parent } = started;
   const kinds = allowedChildKinds(parent.kind);
   document.getElementById("parent-name").textContent = parent.name;
   document.getElementById("parent-kind").textContent = describeOrg(parent);

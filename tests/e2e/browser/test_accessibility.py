@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import ROOT
 from tests.e2e.browser.support import BROWSER, DESKTOP, PHONE, axe_violations, describe, sign_in, wait_ready
+from tests.e2e.conftest import RunningStack
 
 pytestmark = BROWSER
 
@@ -75,6 +76,42 @@ def _org_new_success(page: Page, base: str) -> None:
     expect(page.locator("#org-new-success")).to_be_focused()
 
 
+def _member_new_errors(page: Page, base: str) -> None:
+    """The server's per-field errors beside the fields (nothing is entered: the ID is under age)."""
+    from tests.e2e.browser.test_member_pages import fill_with_server_errors
+
+    sign_in(page, base, "branch")
+    page.goto(f"{base}/console/member-new.html")
+    wait_ready(page, "member-new")
+    fill_with_server_errors(page)
+
+
+def _members_results(page: Page, base: str, username: str = "school") -> None:
+    from tests.e2e.browser.test_member_pages import NUMBERS
+
+    sign_in(page, base, username)
+    page.goto(f"{base}/console/members.html")
+    wait_ready(page, "members")
+    page.fill("#q", NUMBERS["accessibility"])
+    page.click("#members-form button[type=submit]")
+    expect(page.locator("#members-rows tr")).to_have_count(1)
+
+
+def _archive_refused(page: Page, base: str) -> None:
+    """The archive page, reached from the search result, with a refusal panel and the history."""
+    from tests.e2e.browser.test_member_pages import upload
+    from tests.unit.readers import pdf_corpus
+
+    _members_results(page, base, "branch")
+    page.locator("#members-rows a").click()
+    wait_ready(page, "archive")
+    upload(page, "照片.pdf", pdf_corpus.jpeg_file())
+    expect(page.locator("#archive-verdict")).to_have_attribute("data-status", "refused")
+
+
+#: States that show the member of test_member_pages.NUMBERS["accessibility"] (entered first).
+NEED_MEMBER = {"members-results", "archive-refused"}
+
 PAGES: dict[str, Callable[[Page, str], None]] = {
     "home": _home,
     "notice": _notice,
@@ -85,13 +122,20 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "forbidden": _forbidden,
     "org-new-errors": _org_new_errors,
     "org-new-success": _org_new_success,
+    "member-new-errors": _member_new_errors,
+    "members-results": _members_results,
+    "archive-refused": _archive_refused,
 }
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("state", list(PAGES))
 def test_no_serious_or_critical_axe_violation(new_context, base_url: str, state: str,
-                                              viewport: dict[str, int]) -> None:
+                                              viewport: dict[str, int], stack: RunningStack) -> None:
+    if state in NEED_MEMBER:
+        from tests.e2e.browser.test_member_pages import demo_member
+
+        demo_member(stack, "accessibility", "无障碍测试")
     context, _log = new_context(viewport=viewport)
     page = context.new_page()
     PAGES[state](page, base_url)

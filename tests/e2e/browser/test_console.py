@@ -375,7 +375,7 @@ def test_the_console_fits_a_360_px_screen(new_context, base_url: str) -> None:
     no_horizontal_scroll()
     sign_in(page, base_url, "xuanwu")
     no_horizontal_scroll()
-    button = page.locator("#org-actions .zhtj-button")
+    button = page.locator("#org-actions").get_by_role("link", name="创建下级组织")
     assert button.bounding_box()["width"] > 300  # full-width buttons on a phone
     button.click()
     wait_ready(page, "org-new")

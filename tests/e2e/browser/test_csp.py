@@ -13,6 +13,8 @@ import re
 from playwright.sync_api import ConsoleMessage, Page, Route, expect
 
 from tests.e2e.browser.support import BROWSER, sign_in, wait_ready
+from tests.e2e.browser.test_member_pages import NUMBERS, demo_member, org_of
+from tests.e2e.conftest import RunningStack
 
 pytestmark = BROWSER
 
@@ -53,7 +55,8 @@ def policy(html: str) -> str:
     ])
 
 
-def test_console_pages_work_without_unsafe_inline(page: Page, base_url: str) -> None:
+def test_console_pages_work_without_unsafe_inline(page: Page, base_url: str, stack: RunningStack) -> None:
+    demo_member(stack, "csp", "内容安全策略测试")
     served: list[str] = []
 
     def with_csp(route: Route) -> None:
@@ -82,10 +85,22 @@ def test_console_pages_work_without_unsafe_inline(page: Page, base_url: str) -> 
     page.select_option("#kind", "团支部")
     page.click("#org-new-form button[type=submit]")
     expect(page.locator("#industry-error")).to_be_visible()
+    # The member pages: entry (errors), search, the archive page reached from the result.
+    page.goto(f"{base_url}/console/member-new.html?org={org_of(stack, 'school')}")  # its 团总支's branches
+    wait_ready(page, "member-new")
+    page.click("#member-new-form button[type=submit]")
+    expect(page.locator("#m-name-error")).to_be_visible()
+    page.goto(f"{base_url}/console/members.html")
+    wait_ready(page, "members")
+    page.fill("#q", NUMBERS["csp"])
+    page.click("#members-form button[type=submit]")
+    page.locator("#members-rows a").click()
+    assert wait_ready(page, "archive") == "ready"
+    expect(page.locator("#archive-upload")).to_be_visible()
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url(re.compile(r"signed_out=1"))
 
-    assert len(served) >= 5 and all("/console/" in url for url in served)
+    assert len(served) >= 8 and all("/console/" in url for url in served)
     assert not refused, "\n".join(refused)
 
 
