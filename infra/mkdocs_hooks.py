@@ -56,6 +56,7 @@ GENERATORS: tuple[str | Generator, ...] = (
     "infra.site_generators.allocation:generate",
     "infra.site_generators.templates:generate",
     "infra.site_generators.pdfjs:generate",
+    "infra.site_generators.capacity:generate",
 )
 
 #: Where a page wants the list of downloadable files (see ``site/downloads.md``).
