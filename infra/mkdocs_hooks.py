@@ -57,6 +57,7 @@ GENERATORS: tuple[str | Generator, ...] = (
     "infra.site_generators.templates:generate",
     "infra.site_generators.pdfjs:generate",
     "infra.site_generators.member_rules:generate",
+    "infra.site_generators.capacity:generate",
 )
 
 #: Where a page wants the list of downloadable files (see ``site/downloads.md``).

@@ -7,7 +7,7 @@ every record of the batch when the function raises. A record that keeps failing 
 again until the queue's maxReceiveCount moves it to the dead-letter queue (moto implements
 the redrive).
 
-One local difference, on purpose: Lambda waits for the queue's visibility timeout (12 minutes
+One local difference, on purpose: Lambda waits for the queue's visibility timeout (an hour
 here) before a failed record is retried; the pump makes failed records visible again after
 ``retry_delay_s`` so that retries and the DLQ can be watched in seconds."""
 

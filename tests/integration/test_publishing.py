@@ -63,7 +63,8 @@ def test_the_site_bucket_is_versioned_encrypted_and_private(aws: LocalResources)
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values()) and len(block) == 4
     policy = resources_of_type(load_template(), "AWS::S3::BucketPolicy")["SiteBucketPolicy"]["Properties"]
-    (statement,) = policy["PolicyDocument"]["Statement"]
+    # The other statement admits the CloudFront distribution only (tests/unit/test_template_deploy.py).
+    statement = next(s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "DenyInsecureTransport")
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 

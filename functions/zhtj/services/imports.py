@@ -96,7 +96,7 @@ from zhtj.services.members import (
 from zhtj.services.organisations import child_id
 
 CHUNK_ROWS: Final = 250
-LEASE_SECONDS: Final = 300  # > one chunk's work; < the queue's visibility timeout (720 s)
+LEASE_SECONDS: Final = 300  # > one chunk's work; < the queue's visibility timeout (3600 s)
 ID_REGISTERED: Final = "该身份证号码已在系统中登记（该团员已录入），同一身份证号码只能登记一次，请勿重复导入"
 ARCHIVE_SINCE_YEAR: Final = 2020  # Q&A §5.1: 2020 年及以后的新发展团员须上传电子版《入团志愿书》
 

@@ -1,0 +1,125 @@
+"""The CloudFront response-headers policies in template.yaml, generated from the local front's rules.
+
+One source of truth, two renderings (``infra/local/headers.py``): the local front asks the
+:class:`~infra.local.headers.HeaderPolicy` for the headers of every response; the distribution
+attaches the same policy's CloudFront rendering to its cache behaviours. The rendering lives
+*in* template.yaml — between the two marker lines below — rather than in a file joined at deploy
+time, so that ``sam deploy``, ``sam validate`` and cfn-lint see the stack as it is deployed and a
+reviewer reads the headers where the distribution uses them. It is never edited by hand:
+
+    make cloudfront-headers     # builds the site, then rewrites the block
+
+and ``tests/unit/site/test_template_headers.py`` rebuilds the site and fails when the block differs
+from what this module renders (a new Material release changes its inline scripts, and so the
+site CSP's hashes; a changed rule in headers.py changes a policy).
+
+Two things differ from the local rendering, both because CloudFront serves HTTPS on AWS:
+``tls=True`` (HSTS), and the storage origins — the archive bucket, to which the console POSTs
+presigned uploads and from which pdf.js fetches presigned PDFs — are CloudFormation expressions.
+boto3 presigns for the bucket's global virtual-host name (``BUCKET.s3.amazonaws.com``) in the
+``aws`` partition and the regional one (``BUCKET.s3.REGION.amazonaws.com.cn``) in China, so both
+forms are allowed; each names this one bucket, never the shared endpoint. The bucket's name is
+spelled out as in ``UploadQueuePolicy`` (the bucket depends on nothing here, and no cycle forms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.local.headers import HASHES_FILE, HeaderPolicy, InlineHashes, cloudformation_resources
+from infra.local.template import TEMPLATE_PATH
+
+BEGIN = "  # BEGIN generated: make cloudfront-headers (infra/deploy/cloudfront_headers.py); do not edit.\n"
+END = "  # END generated\n"
+
+ARCHIVE_BUCKET = "zhtj-${Stage}-archives-${AWS::AccountId}-${AWS::Region}"
+
+#: The storage origins as placeholders HeaderPolicy accepts, and what each stands for in ``!Sub``.
+STORAGE_ORIGINS: dict[str, str] = {
+    "https://archive-bucket-global.invalid": f"https://{ARCHIVE_BUCKET}.s3.${{AWS::URLSuffix}}",
+    "https://archive-bucket-regional.invalid": f"https://{ARCHIVE_BUCKET}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}",
+}
+
+
+def deployed_policy(hashes: InlineHashes) -> HeaderPolicy:
+    """The policy CloudFront applies: the local rules, the site's hashes, TLS, the placeholders."""
+    return HeaderPolicy(hashes, tuple(STORAGE_ORIGINS), tls=True)
+
+
+def _substitute(node: Any) -> Any:
+    """Replace the placeholder origins by their CloudFormation expressions (``Fn::Sub``)."""
+    if isinstance(node, dict):
+        return {key: _substitute(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_substitute(value) for value in node]
+    if isinstance(node, str) and any(placeholder in node for placeholder in STORAGE_ORIGINS):
+        for placeholder, expression in STORAGE_ORIGINS.items():
+            node = node.replace(placeholder, expression)
+        return {"Fn::Sub": node}
+    return node
+
+
+def template_resources(hashes: InlineHashes) -> dict[str, Any]:
+    """The ``AWS::CloudFront::ResponseHeadersPolicy`` resources as they stand in template.yaml."""
+    resources: dict[str, Any] = _substitute(cloudformation_resources(deployed_policy(hashes)))
+    return resources
+
+
+def render_block(hashes: InlineHashes) -> str:
+    """The block between the markers, indented as resources under ``Resources:``."""
+    parts = []
+    for logical_id, resource in template_resources(hashes).items():
+        text = yaml.safe_dump({logical_id: resource}, sort_keys=False, allow_unicode=True, width=10_000)
+        parts.append("".join(f"  {line}\n" for line in text.splitlines()))
+    return BEGIN + "\n".join(parts) + END
+
+
+def replace_block(template_text: str, block: str) -> str:
+    start = template_text.find(BEGIN)
+    end = template_text.find(END, start)
+    if start < 0 or end < 0:
+        raise ValueError(f"template.yaml has no generated block (the lines {BEGIN.strip()!r} … {END.strip()!r})")
+    return template_text[:start] + block + template_text[end + len(END):]
+
+
+def current_block(template_text: str) -> str:
+    start = template_text.find(BEGIN)
+    end = template_text.find(END, start)
+    if start < 0 or end < 0:
+        raise ValueError("template.yaml has no generated block")
+    return template_text[start:end + len(END)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy.cloudfront_headers",
+                                     description="Write (or --check) the response-headers policies in template.yaml.")
+    parser.add_argument("--site-dir", type=Path, default=Path("build/site"),
+                        help="the built site (its csp-hashes.json)")
+    parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
+    parser.add_argument("--check", action="store_true", help="only report a difference (exit 1), write nothing")
+    args = parser.parse_args(argv)
+    if not (args.site_dir / HASHES_FILE).is_file():
+        parser.error(f"{args.site_dir / HASHES_FILE} is missing: build the site first (mkdocs build)")
+    text = args.template.read_text(encoding="utf-8")
+    block = render_block(InlineHashes.read(args.site_dir))
+    if current_block(text) == block:
+        print(f"{args.template}: response-headers policies up to date")
+        return 0
+    if args.check:
+        sys.stdout.writelines(difflib.unified_diff(current_block(text).splitlines(keepends=True),
+                                                   block.splitlines(keepends=True), "template.yaml", "generated"))
+        return 1
+    args.template.write_text(replace_block(text, block), encoding="utf-8")
+    print(f"{args.template}: response-headers policies rewritten")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
