@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv system lock bench clean sam-venv sam-build sam-lock runtime-requirements \
+.PHONY: run test lint venv system lock bench load clean sam-venv sam-build sam-lock runtime-requirements \
 	cloudfront-headers capacity
 
 $(STAMP): requirements.lock pyproject.toml
@@ -34,6 +34,11 @@ lint: venv
 
 bench: venv
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# A bounded load test of the local stack on loopback, then exact checks of the table (exit 1 on
+# a failed check); size it with e.g. LOAD_ARGS="--admins 5 --rows 4".
+load: venv
+	$(BIN)/python bench/load_local.py $(LOAD_ARGS)
 
 # Re-resolve the lock after changing dependencies in pyproject.toml (then the functions' cut of it).
 lock: venv

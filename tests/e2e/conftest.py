@@ -3,82 +3,24 @@ reached over real HTTP on loopback. One stack per test session."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from infra.local.demo import DEMO_PASSWORD
-from infra.local.stack import free_port
-from tests.conftest import ROOT
+from infra.local.running import RunningStack, StackFailed, start_stack
 
-
-@dataclass
-class RunningStack:
-    url: str
-    process: subprocess.Popen[str]
-    log_path: Path
-
-    def api(self, path: str) -> str:
-        return f"{self.url}/api/{path.lstrip('/')}"
-
-    def token(self, username: str, password: str = DEMO_PASSWORD) -> str:
-        response = requests.post(self.api("auth/login"), json={"username": username, "password": password},
-                                 timeout=10)
-        assert response.status_code == 200, response.text
-        return str(response.json()["id_token"])
-
-    def session(self, username: str) -> requests.Session:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {self.token(username)}"
-        return session
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+__all__ = ["RunningStack"]  # the tests' type for the fixture below
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    port = free_port()
-    work = tmp_path_factory.mktemp("stack")
-    log_path = work / "stack.log"
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}", "PYTHONUNBUFFERED": "1"}
-    log = log_path.open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zhtj.cli", "local", "--port", str(port), "--site-dir", str(work / "site")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    running = RunningStack(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    deadline = time.monotonic() + 180
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"zhtj local exited early:\n{running.log()}")
-        try:
-            if requests.get(running.api("health"), timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"zhtj local did not answer within 180 s:\n{running.log()}")
-        time.sleep(0.5)
-    yield running
-    process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=60)  # a loaded 2-core machine can take a while to join the pumps
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    finally:
-        log.close()
+        running = start_stack(tmp_path_factory.mktemp("stack"))
+    except StackFailed as exc:
+        pytest.fail(str(exc))
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="session")

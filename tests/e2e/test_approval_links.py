@@ -199,12 +199,6 @@ def test_fifty_concurrent_decisions_on_one_link(stack: RunningStack) -> None:
     assert len(wait_mails(stack, UPLOADER, "链接丙", "审批结果", 1)) == 1
 
 
-def aws_endpoint(stack: RunningStack) -> str:
-    match = re.search(r"内嵌 AWS\s+(http://127\.0\.0\.1:\d+)", stack.log())
-    assert match, "the stack's summary names the embedded AWS"
-    return match.group(1)
-
-
 def test_expired_forged_and_malformed_links(stack: RunningStack) -> None:
     member_id, number, token = pending_link(stack, "链接丁")
     before = state(stack, member_id)
@@ -222,7 +216,7 @@ def test_expired_forged_and_malformed_links(stack: RunningStack) -> None:
     # expiry: the stored link's expiry moved into the past (the clock of the running stack is real)
     import hashlib
 
-    dynamodb = boto3.client("dynamodb", endpoint_url=aws_endpoint(stack), region_name="us-east-1",
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.aws_endpoint(), region_name="us-east-1",
                             aws_access_key_id="local", aws_secret_access_key="local")
     key = {"pk": {"S": f"APPROVALLINK#{hashlib.sha256(token.encode()).hexdigest()}"}, "sk": {"S": "LINK"}}
     dynamodb.update_item(TableName="zhtj-local", Key=key, UpdateExpression="SET link_expires_at = :past",
@@ -240,7 +234,7 @@ def test_remind_sends_each_digest_once_a_day(stack: RunningStack) -> None:
         for key in [k for k in env if k.startswith("ZHTJ_")]:
             env.pop(key)
         return subprocess.run(
-            [sys.executable, "-m", "zhtj.cli", "remind", "--date", "2023-07-01", "--aws-endpoint", aws_endpoint(stack),
+            [sys.executable, "-m", "zhtj.cli", "remind", "--date", "2023-07-01", "--aws-endpoint", stack.aws_endpoint(),
              "--site-origin", stack.url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
 
     before = len(outbox(stack))

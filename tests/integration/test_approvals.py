@@ -92,8 +92,8 @@ def tokens_in(message: dict[str, Any]) -> list[str]:
     return NUMBER_RE.findall(message["body"])
 
 
-@pytest.fixture
-def world(container: Container, aws: LocalResources) -> World:
+def school_tree() -> dict[str, Organisation]:
+    """团省委 → 南京 → 玄武区 → a school's 团委 (``sch``, the decider) → 团总支 → 初三（1）班 (``b1``)."""
     province = new_root("32", "共青团江苏省委", "团省委")
     city = new_child(province, org_id="3201", name="共青团南京市委", short_name="南京团市委", kind=OrgKind.CITY,
                      industry=None)
@@ -105,7 +105,12 @@ def world(container: Container, aws: LocalResources) -> World:
                       kind=OrgKind.GENERAL_BRANCH, industry=Industry.JUNIOR_HIGH)
     b1 = new_child(grade, org_id="b1", name="初三（1）班团支部", short_name="初三1班", kind=OrgKind.BRANCH,
                    industry=Industry.JUNIOR_HIGH)
-    orgs = {o.org_id: o for o in (province, city, county, school, grade, b1)}
+    return {o.org_id: o for o in (province, city, county, school, grade, b1)}
+
+
+@pytest.fixture
+def world(container: Container, aws: LocalResources) -> World:
+    orgs = school_tree()
     container.store.add_many(orgs.values())
     for username, org_id in (("school1", "sch"), ("school2", "sch"), ("branch1", "b1"), ("xuanwu1", "320102")):
         container.identity.create_admin(username=username, password=PASSWORD, org_id=org_id, role="admin",
@@ -446,3 +451,35 @@ def test_a_held_link_is_waited_for_then_reported(world: World, monkeypatch: pyte
     done = approvals.decide_by_link(token, approve=True, reason=None, last_four="0230", ctx=world.ctx(),
                                     now=datetime.now(UTC))
     assert done["archive_state"] == "团员身份已认证"
+
+
+def test_an_outcome_email_that_failed_is_sent_by_a_retry_of_the_link(world: World,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    member_id = world.member("202332000246")
+    world.upload(member_id, "202332000246")
+    token = link_for(world)
+    events = world.container.archive_events
+    real = events.mailer.send
+
+    def throttled(to: str, message: Any) -> str:
+        if "审批结果" in message.subject:
+            raise RuntimeError("SES throttled")
+        return real(to, message)
+
+    monkeypatch.setattr(events.mailer, "send", throttled)
+    done = approvals.decide_by_link(token, approve=True, reason=None, last_four="0246", ctx=world.ctx(),
+                                    now=datetime.now(UTC))
+    assert done["archive_state"] == "团员身份已认证"  # the decision stands; the e-mail is still due
+    assert mails("branch1@test.zhtj.local", "审批结果") == []
+    assert world.container.approval_links.get_link(token_hash(token))["followup_due"]  # type: ignore[index]
+    monkeypatch.setattr(events.mailer, "send", real)
+    for _ in range(2):  # the approver taps again: 已处理, and the outcome goes out once
+        with pytest.raises(LinkRefused) as again:
+            approvals.decide_by_link(token, approve=True, reason=None, last_four="0246", ctx=world.ctx(),
+                                     now=datetime.now(UTC))
+        assert again.value.code == "already_decided"
+        assert len(mails("branch1@test.zhtj.local", "审批结果")) == 1
+    link = world.container.approval_links.get_link(token_hash(token))
+    assert link is not None and "followup_due" not in link and link["followed_up_at"]
+    audit = [i for i in world.container.archives.member_items(member_id) if i.get("action") == "archive_approved"]
+    assert len(audit) == 1

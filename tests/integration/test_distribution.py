@@ -8,10 +8,10 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
+from tests.integration.tables import raw_items
 from zhtj.bootstrap import Container
 from zhtj.domain.errors import InvalidOrganisation, NotAuthorised, QuotaExceeded, SegmentError
 from zhtj.domain.glossary import Domain, Industry, OrgKind, Role
@@ -89,24 +89,6 @@ def register(container: Container, tree: Tree, sequence: int, *, branch: Organis
     return members.register_member(tree.admin(tree.county, "registrar"), target.org_id, new_member(sequence),
                                    orgs=container.store, ledger=container.store,
                                    secret=container.settings.id_hash_key.encode(), now=datetime.now(UTC))
-
-
-def raw_items(container: Container) -> list[dict[str, Any]]:
-    client = container.clients.client("dynamodb")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": container.settings.table_name, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def all_items(container: Container) -> list[dict[str, Any]]:
-    from zhtj.adapters.dynamodb import from_item
-
-    return [from_item(i) for i in raw_items(container)]
 
 
 def held_segments(container: Container, year: int = YEAR, domain: str = JH) -> list[HeldRange]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from infra.local.resources import LocalResources
 from tests.integration.conftest import client
+from tests.integration.tables import copy_items, table_like
 from tests.integration.test_imports import (
     SCHOOL_QUOTA,
     World,
@@ -26,7 +26,6 @@ from tests.integration.test_imports import (
     no_reservations_left,
     row_values,
 )
-from zhtj import bootstrap
 from zhtj.adapters.dynamodb_imports import DynamoImportStore, LeaseHeld, SimulatedCrash
 from zhtj.bootstrap import Container
 from zhtj.handlers import import_worker
@@ -39,30 +38,16 @@ def world(container: Container, aws: LocalResources) -> World:
     return build_world(container, aws)
 
 
-def _table_like(base: Container, name: str) -> Container:
-    ddb = base.clients.client("dynamodb")
-    spec = ddb.describe_table(TableName=base.settings.table_name)["Table"]
-    ddb.create_table(
-        TableName=name, KeySchema=spec["KeySchema"], AttributeDefinitions=spec["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[{"IndexName": g["IndexName"], "KeySchema": g["KeySchema"],
-                                 "Projection": g["Projection"]} for g in spec["GlobalSecondaryIndexes"]])
-    return bootstrap.build(replace(base.settings, table_name=name))
-
-
 def fresh_world(base: Container, aws: LocalResources, name: str) -> World:
     """A world in a table of its own (the same schema, bucket and queue). A whole second stack
     (test_imports.second_stack) would do too, but moto makes a user pool's key in seconds."""
-    return build_world(_table_like(base, name), aws)
+    return build_world(table_like(base, name), aws)
 
 
 def copy_world(seed: World, name: str) -> World:
     """``seed``'s items in a new table: a clean run and each crashed run start from one state."""
-    container = _table_like(seed.container, name)
-    ddb = seed.container.clients.client("dynamodb")
-    items = ddb.scan(TableName=seed.container.settings.table_name, ConsistentRead=True)["Items"]
-    for start in range(0, len(items), 25):
-        ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": i}} for i in items[start:start + 25]]})
+    container = table_like(seed.container, name)
+    copy_items(seed.container, container)
     return World(container, seed.aws, seed.orgs, seed.admins, seed.bucket)
 
 

@@ -13,12 +13,23 @@ pk                                     sk                     what
 ``APPROVALSENT#{member_id}``           ``V{v:04d}#{username}``  the link of version *v* for one approver:
                                                               which token, and ``sent_at`` once SES took
                                                               the message (one e-mail per approver)
+``OUTCOMESENT#{member_id}``            ``V{v:04d}#{username}``  the outcome e-mail of version *v*'s decision
+                                                              SES took for one uploader admin (a resumed
+                                                              follow-up does not send it again)
 ``REMINDER#{date}``                    ``{kind}#{recipient}``   one reminder digest claimed / sent on
                                                               ``date`` (idempotent per day)
 =====================================  =====================  ========================================
 
 Every item carries ``expires_at`` (epoch seconds, the table's TTL attribute) well after it can
-matter: a link 30 days after its own expiry, a reminder record after 40 days. An expired link
+matter: a link 30 days after its own expiry, an outcome marker after 60 days (longer than a
+14-day link and its grace, during which a follow-up can be resumed), a reminder record after
+40 days.
+
+A link decision's follow-up (the outcome e-mails) is resumable: the decision's transaction
+consumes the link *and* leaves ``followup_due`` on it, still held by the attempt's lease; the
+attempt removes both once the e-mails went out. An attempt that died in between leaves
+``followup_due`` behind, and a retry of the link takes the lease again (``claim_follow_up``)
+and sends what the ``OUTCOMESENT#`` markers say is missing. An expired link
 is refused by its ``link_expires_at`` (checked in the decision's own transaction), never by TTL
 deletion, which may lag by days.
 
@@ -35,6 +46,7 @@ from typing import Any
 from zhtj.adapters.dynamodb import GSI_TREE, TableAdapter, from_item, to_item
 
 LINK_TTL_GRACE_SECONDS = 30 * 86400
+OUTCOME_TTL_SECONDS = 60 * 86400
 REMINDER_TTL_SECONDS = 40 * 86400
 
 _REMINDER_MEMBER_ATTRIBUTES = ("member_id", "name", "member_number", "branch_id", "branch_name", "branch_path",
@@ -49,6 +61,10 @@ def link_key(token_hash: str) -> dict[str, str]:
 
 def sent_key(member_id: str, version: int, username: str) -> dict[str, str]:
     return {"pk": f"APPROVALSENT#{member_id}", "sk": f"V{version:04d}#{username}"}
+
+
+def outcome_key(member_id: str, version: int, username: str) -> dict[str, str]:
+    return {"pk": f"OUTCOMESENT#{member_id}", "sk": f"V{version:04d}#{username}"}
 
 
 def reminder_key(day: str, kind: str, recipient: str) -> dict[str, str]:
@@ -113,51 +129,71 @@ class DynamoApprovalStore(TableAdapter):
             ExpressionAttributeValues=to_item({":at": at, ":m": message_id}),
         )
 
-    def claim(self, token_hash: str, *, claim_id: str, now: str, until: str, max_wrong: int) -> bool:
-        """Take the link for one decision attempt (a lease until ``until``): one conditional
-        write, so of many concurrent submissions only one goes on to the decision's
-        transaction. False when the link is consumed, claimed, expired, locked or unknown."""
+    def _update_link_if(self, token_hash: str, update: str, condition: str, values: Mapping[str, Any]) -> bool:
+        """One conditional update of a link; False when its condition does not hold."""
         client = self.client
         try:
-            client.update_item(
-                TableName=self.table_name, Key=to_item(link_key(token_hash)),
-                UpdateExpression="SET claim_id = :c, claim_until = :u",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(consumed_at) AND "
-                                    "link_expires_at > :now AND "
-                                    "(attribute_not_exists(claim_until) OR claim_until < :now) AND "
-                                    "(attribute_not_exists(wrong_answers) OR wrong_answers < :max)",
-                ExpressionAttributeValues=to_item({":c": claim_id, ":u": until, ":now": now, ":max": max_wrong}),
-            )
+            client.update_item(TableName=self.table_name, Key=to_item(link_key(token_hash)),
+                               UpdateExpression=update, ConditionExpression=condition,
+                               ExpressionAttributeValues=to_item(dict(values)))
         except client.exceptions.ConditionalCheckFailedException:
             return False
         return True
 
+    def claim(self, token_hash: str, *, claim_id: str, now: str, until: str, max_wrong: int) -> bool:
+        """Take the link for one decision attempt (a lease until ``until``): one conditional
+        write, so of many concurrent submissions only one goes on to the decision's
+        transaction. False when the link is consumed, claimed, expired, locked or unknown."""
+        return self._update_link_if(
+            token_hash, "SET claim_id = :c, claim_until = :u",
+            "attribute_exists(pk) AND attribute_not_exists(consumed_at) AND link_expires_at > :now AND "
+            "(attribute_not_exists(claim_until) OR claim_until < :now) AND "
+            "(attribute_not_exists(wrong_answers) OR wrong_answers < :max)",
+            {":c": claim_id, ":u": until, ":now": now, ":max": max_wrong})
+
     def release(self, token_hash: str, *, claim_id: str) -> None:
         """Give a claim back after its decision attempt failed (the link stays usable)."""
-        client = self.client
-        try:
-            client.update_item(
-                TableName=self.table_name, Key=to_item(link_key(token_hash)),
-                UpdateExpression="REMOVE claim_id, claim_until", ConditionExpression="claim_id = :c",
-                ExpressionAttributeValues=to_item({":c": claim_id}),
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            return
+        self._update_link_if(token_hash, "REMOVE claim_id, claim_until", "claim_id = :c", {":c": claim_id})
 
     def consume_item(self, token_hash: str, *, claim_id: str, at: str, decision: str, now: str,
                      max_wrong: int) -> dict[str, Any]:
         """The transaction item that consumes a link in the decision's own TransactWriteItems
         (``ArchiveChange.extra``): only an unconsumed, unexpired, unlocked link held by this
-        attempt's claim."""
+        attempt's claim. The claim stays (the follow-up runs under it) and ``followup_due``
+        records that the outcome e-mails are still to go out."""
         return {"Update": {
             "TableName": self.table_name, "Key": to_item(link_key(token_hash)),
-            "UpdateExpression": "SET consumed_at = :at, consumed_decision = :d REMOVE claim_until",
+            "UpdateExpression": "SET consumed_at = :at, consumed_decision = :d, followup_due = :due",
             "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(consumed_at) AND "
                                    "claim_id = :c AND link_expires_at > :now AND "
                                    "(attribute_not_exists(wrong_answers) OR wrong_answers < :max)",
             "ExpressionAttributeValues": to_item({":at": at, ":d": decision, ":now": now, ":max": max_wrong,
-                                                  ":c": claim_id}),
+                                                  ":c": claim_id, ":due": True}),
         }}
+
+    def claim_follow_up(self, token_hash: str, *, claim_id: str, now: str, until: str) -> bool:
+        """Take over a consumed link's unfinished follow-up: only when one is due and no live
+        attempt holds the link (its lease ran out — the attempt that decided died)."""
+        return self._update_link_if(
+            token_hash, "SET claim_id = :c, claim_until = :u",
+            "attribute_exists(consumed_at) AND followup_due = :due AND "
+            "(attribute_not_exists(claim_until) OR claim_until < :now)",
+            {":c": claim_id, ":u": until, ":now": now, ":due": True})
+
+    def finish_follow_up(self, token_hash: str, *, claim_id: str, at: str) -> None:
+        """The follow-up is done: nothing is due any more and the claim is given back. A
+        holder whose lease ran out and was taken over leaves it to the one that took it."""
+        self._update_link_if(token_hash, "SET followed_up_at = :at REMOVE followup_due, claim_id, claim_until",
+                             "claim_id = :c", {":c": claim_id, ":at": at})
+
+    def outcome_sent(self, member_id: str, version: int, username: str) -> bool:
+        return self._get(outcome_key(member_id, version, username)) is not None
+
+    def mark_outcome_sent(self, member_id: str, version: int, username: str, *, at: str, message_id: str) -> None:
+        self.client.put_item(TableName=self.table_name, Item=to_item({
+            **outcome_key(member_id, version, username), "type": "outcome_sent", "member_id": member_id,
+            "version": version, "username": username, "sent_at": at, "message_id": message_id,
+            "expires_at": _epoch(at) + OUTCOME_TTL_SECONDS}))
 
     def record_wrong_answer(self, token_hash: str, *, at: str, now: str, max_wrong: int) -> int | None:
         """Count one wrong answer to the digits question; the new count, or None when the

@@ -36,6 +36,18 @@ and no Referer. The page POSTs the token to the API (:func:`view_link`, :func:`d
   crashed one's lease runs out. A second decision, an expired link, a
   link for a superseded version (a new upload makes a new version and new links) and a forged
   token each get their own Chinese message and change nothing; none is a 500.
+* **A crash after the decision.** What follows the transaction — the outcome e-mails to the
+  uploader's admins — must not be lost with a process that dies (Lambda's timeout, an out-of-
+  memory kill) between the transaction and the last send; the approver then retries the same
+  link. So the transaction also leaves ``followup_due`` on the link, under the attempt's lease,
+  and each outcome e-mail SES took is marked per recipient; the attempt clears the flag when
+  done (:func:`_follow_up`). A retry of a consumed link with a follow-up still due takes the
+  lease over once it ran out (a live holder is never raced; a retry within those 30 seconds
+  is told 已处理 and leaves it due for the next) and sends only what is missing, then answers
+  已处理 like any replay. The one window left is the approval mails' own: SES
+  accepted, the process died before the mark — that recipient gets the outcome twice.
+  (``tests/integration/test_decisions_exactly_once.py`` kills a real process before each
+  write of a clean run.)
 * When used, the approver is re-checked in the user pool: an account that was disabled or
   moved to another organisation can no longer decide through an old e-mail.
 
@@ -150,6 +162,14 @@ class LinkStore(Protocol):
     def consume_item(self, token_hash: str, *, claim_id: str, at: str, decision: str, now: str,
                      max_wrong: int) -> Mapping[str, Any]: ...
 
+    def claim_follow_up(self, token_hash: str, *, claim_id: str, now: str, until: str) -> bool: ...
+
+    def finish_follow_up(self, token_hash: str, *, claim_id: str, at: str) -> None: ...
+
+    def outcome_sent(self, member_id: str, version: int, username: str) -> bool: ...
+
+    def mark_outcome_sent(self, member_id: str, version: int, username: str, *, at: str, message_id: str) -> None: ...
+
     def record_wrong_answer(self, token_hash: str, *, at: str, now: str, max_wrong: int) -> int | None: ...
 
 
@@ -239,9 +259,10 @@ def _join_month(member: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------- the e-mails (ArchiveEvents)
 class ApprovalMail:
     """Implements ``ArchiveEvents``: e-mails the approvers when an archive enters 待审批 and the
-    uploading organisation's admins when it is decided. ``archive_pending`` raises when a send
-    failed (the worker then retries the event; what was sent is not sent again);
-    ``archive_decided`` raises too, and its callers log it (the decision is already stored)."""
+    uploading organisation's admins when it is decided. Both raise when a send failed and may
+    be called again: what was sent is not sent again. ``archive_pending`` is retried by the
+    worker; ``archive_decided`` by a retried link decision (:func:`_follow_up`), the console's
+    caller logs it (the decision is already stored)."""
 
     def __init__(self, *, links: LinkStore, directory: Directory, mailer: Mailer, ledger: ArchiveLedger,
                  orgs: OrganisationRepository, site_origin: str, link_days: int,
@@ -308,6 +329,8 @@ class ApprovalMail:
                         actor: Actor) -> None:
         member_id = str(member["member_id"])
         record = self.ledger.get_version(member_id, version) or {}
+        # the stored decision's time: a resumed follow-up tells when it was decided, not when it resumed
+        decided_at = str(record.get("decided_at") or "") or timestamp(self.now())
         uploader_org = str(record.get("uploader_org_id") or member["branch_id"])
         recipients = [a for a in self.directory.admins_of(uploader_org) if a.email]
         decider = self.orgs.get(actor.org_id)
@@ -316,18 +339,23 @@ class ApprovalMail:
                      "请根据审批意见修改后，在控制台点击“替换档案”重新上传电子档案（操作指引 3.2.1、Q&A 5.3）。")
         failed: list[Exception] = []
         for recipient in recipients:
+            if self.links.outcome_sent(member_id, version, recipient.username):
+                continue  # sent before the attempt that decided died
             message = render("decision_outcome", {
                 "recipient": recipient.username, "decider_name": decider.name if decider else "上级团委",
                 "member_name": str(member["name"]), "branch_name": str(member.get("branch_name") or ""),
                 "member_number": str(member["member_number"]), "version": str(version), "outcome": outcome,
-                "reason": reason or "（无）", "decided_at": beijing_time(timestamp(self.now())),
+                "reason": reason or "（无）", "decided_at": beijing_time(decided_at),
                 "via": _VIA_LABELS.get(actor.via, actor.via), "next_step": next_step,
                 "console_url": page_url(self.site_origin, DASHBOARD_PAGE),
             })
             try:
-                self.mailer.send(str(recipient.email), message)
+                message_id = self.mailer.send(str(recipient.email), message)
             except Exception as exc:
                 failed.append(exc)
+                continue
+            self.links.mark_outcome_sent(member_id, version, recipient.username, at=timestamp(self.now()),
+                                         message_id=message_id)
         if failed:
             raise failed[0]
 
@@ -387,15 +415,21 @@ def _open(token: str | None, ctx: LinkContext, now: datetime) -> _Opened:
     return _Opened(hashed, link, member, record)
 
 
+def _lease(now: datetime) -> tuple[str, str]:
+    """(now, end of a lease taken now): the later of the caller's clock and the real one, so a
+    caller's ``now`` can only lengthen what counts as passed."""
+    current = datetime.now(UTC) if now.tzinfo else now
+    moment = max(now, current)
+    return timestamp(moment), timestamp(moment + timedelta(seconds=CLAIM_LEASE_SECONDS))
+
+
 def _claim(hashed: str, claim_id: str, token: str | None, ctx: LinkContext, now: datetime) -> None:
     """Hold the link for this attempt. Another attempt holding it (a double tap, 50 concurrent
     submissions) is waited for — briefly, without writing — and its outcome reported: 已处理
     when it decided, the precise refusal when the link changed otherwise."""
     deadline = time.monotonic() + CLAIM_WAIT_SECONDS
     while True:
-        current = datetime.now(UTC) if now.tzinfo else now
-        stamp = timestamp(max(now, current))
-        until = timestamp(max(now, current) + timedelta(seconds=CLAIM_LEASE_SECONDS))
+        stamp, until = _lease(now)
         if ctx.links.claim(hashed, claim_id=claim_id, now=stamp, until=until, max_wrong=MAX_WRONG_ANSWERS):
             return
         link = ctx.links.get_link(hashed)
@@ -443,8 +477,14 @@ def view_link(token: str | None, *, ctx: LinkContext, now: datetime) -> dict[str
 def decide_by_link(token: str | None, *, approve: bool, reason: str | None, last_four: str | None,
                    ctx: LinkContext, now: datetime) -> dict[str, Any]:
     """同意 (with the last four digits as printed on the form) or 不同意 (with a reason) through
-    the link; the decision and the link's consumption are one transaction."""
-    opened = _open(token, ctx, now)
+    the link; the decision and the link's consumption are one transaction, the outcome e-mails
+    follow (:func:`_follow_up`)."""
+    try:
+        opened = _open(token, ctx, now)
+    except LinkRefused as refused:
+        if refused.code == "already_decided":
+            _resume_follow_up(token_hash(str(token)), ctx, now)
+        raise
     member, link = opened.member, opened.link
     number = str(member["member_number"])
     written = (reason or "").strip()
@@ -480,7 +520,7 @@ def decide_by_link(token: str | None, *, approve: bool, reason: str | None, last
     try:
         result = decide_archive(str(member["member_id"]), version=int(link["version"]), approve=approve,
                                 reason=written or None, actor=actor, ledger=ctx.ledger, now=now,
-                                events=ctx.events, extra=[consume])
+                                extra=[consume])
     except InvalidRequest:
         ctx.links.release(opened.hash, claim_id=claim_id)
         raise  # a reason that is too long: the domain's own message (400)
@@ -491,9 +531,46 @@ def decide_by_link(token: str | None, *, approve: bool, reason: str | None, last
     except BaseException:
         ctx.links.release(opened.hash, claim_id=claim_id)
         raise
+    _follow_up(opened.hash, claim_id, link, ctx, now)
     state = result["archive_state"]
     name = str(member["name"])
     message = (f"已同意：{name}的团员身份已认证（操作指引 3.4）。" if approve else
                f"已提交“不同意”：{name}的档案状态为“认证不通过”，理由已反馈给“{member.get('branch_name')}”。")
     return {"status": "decided", "decision": decision, "archive_state": state, "reason": result.get("reason"),
             "decided_at": result["decided_at"], "message": message}
+
+
+def _follow_up(hashed: str, claim_id: str, link: Mapping[str, Any], ctx: LinkContext, now: datetime) -> None:
+    """The outcome e-mails of the decision the link recorded, under the link's claim, then the
+    follow-up is marked done. Everything is read back from the stored decision, so the attempt
+    that decided and a retry that resumes after it died send the same e-mails. A failed send
+    is logged (the decision stands) and leaves the follow-up due, for a retry of the link."""
+    member_id, version = str(link["member_id"]), int(link["version"])
+    member = ctx.ledger.member(member_id)
+    record = ctx.ledger.get_version(member_id, version)
+    if member is None or record is None or not record.get("decided_at"):
+        return  # nothing decided that could be told (a removed member): the flag stays, harmless
+    actor = Actor(str(record.get("decided_by")), str(record.get("decided_org_id")),
+                  str(record.get("decided_via") or VIA_LINK))
+    try:
+        ctx.events.archive_decided(member, version, record.get("decision") == "approved",
+                                   record.get("decision_reason"), actor)
+    except Exception as exc:
+        log.warning("decision e-mail failed", extra={"member_id": member_id, "version": version,
+                                                     "error": type(exc).__name__})
+        ctx.links.release(hashed, claim_id=claim_id)
+        return
+    ctx.links.finish_follow_up(hashed, claim_id=claim_id, at=timestamp(now))
+
+
+def _resume_follow_up(hashed: str, ctx: LinkContext, now: datetime) -> None:
+    """A retry of a consumed link: finish a follow-up the attempt that decided left due (it
+    died after its transaction). Nothing when none is due, or while a live attempt holds the
+    link — the holder finishes it itself."""
+    link = ctx.links.get_link(hashed)
+    if link is None or not link.get("followup_due"):
+        return
+    claim_id = secrets.token_hex(8)
+    stamp, until = _lease(now)
+    if ctx.links.claim_follow_up(hashed, claim_id=claim_id, now=stamp, until=until):
+        _follow_up(hashed, claim_id, link, ctx, now)

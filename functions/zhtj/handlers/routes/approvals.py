@@ -27,7 +27,7 @@ from zhtj.domain.errors import DomainError
 from zhtj.handlers.http import RouteContext
 from zhtj.handlers.logs import logger
 from zhtj.services import approvals
-from zhtj.services.archives import NO_EVENTS, Actor
+from zhtj.services.archives import NO_EVENTS
 from zhtj.services.errors import InvalidRequest
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -60,24 +60,6 @@ def _refusal(exc: DomainError) -> Response[dict[str, Any]]:
     return _answer(int(status), body)
 
 
-class _LoggedEvents:
-    """The archive hooks for a link decision: the outcome e-mail failing after the decision
-    is stored is logged, never turned into an error for the approver."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def archive_pending(self, member: Any, version: int, decider_id: str) -> None:
-        self.inner.archive_pending(member, version, decider_id)
-
-    def archive_decided(self, member: Any, version: int, approved: bool, reason: str | None, actor: Actor) -> None:
-        try:
-            self.inner.archive_decided(member, version, approved, reason, actor)
-        except Exception:
-            logger().exception("decision e-mail failed", extra={"member_id": member.get("member_id"),
-                                                                "version": version})
-
-
 def register(ctx: RouteContext) -> None:
     app, container = ctx.app, ctx.container
 
@@ -85,7 +67,8 @@ def register(ctx: RouteContext) -> None:
         return approvals.LinkContext(
             links=container.approval_links, directory=container.directory, ledger=container.archives,
             files=container.archive_files,
-            events=_LoggedEvents(getattr(container, "archive_events", None) or NO_EVENTS),
+            # not wrapped: the service logs a failed outcome e-mail itself and keeps it due for a retry
+            events=getattr(container, "archive_events", None) or NO_EVENTS,
             url_ttl_seconds=int(container.settings.url_ttl_seconds),
         )
 
