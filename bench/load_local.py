@@ -457,7 +457,7 @@ def check(load: Load, container: Any, settle_s: float) -> Checks:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--admins", type=int, default=20, help="branch admins importing and uploading at once")
-    parser.add_argument("--rows", type=int, default=3,
+    parser.add_argument("--rows", type=int, default=10,
                         help="members per class file (= uploads and decisions per admin)")
     parser.add_argument("--deciders", type=int, default=8, help="threads deciding links as they arrive")
     parser.add_argument("--timeout", type=float, default=900, help="seconds the load may take before it is failed")
