@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint venv system lock bench load clean sam-venv sam-build sam-lock runtime-requirements \
-	cloudfront-headers capacity
+	cloudfront-headers ses-templates capacity
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ sam-lock:
 cloudfront-headers: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m infra.deploy.cloudfront_headers
+
+# The SES templates in template.yaml, from the e-mail templates in functions/zhtj/mail/templates.
+ses-templates: venv
+	$(BIN)/python -m infra.deploy.ses_templates
 
 # The capacity and cost model (README § Capacity and cost; the site page 容量与费用估算).
 capacity: venv

@@ -47,7 +47,7 @@ def build(settings: Settings | None = None, *, environ: Mapping[str, str] | None
     archives = DynamoArchiveStore(clients, settings.table_name)
     approval_links = DynamoApprovalStore(clients, settings.table_name)
     directory = CognitoDirectory(clients, settings.user_pool_id)
-    mailer = SesMailer(clients, settings.sender_email)
+    mailer = SesMailer(clients, settings.sender_email, settings.mail_template_prefix)
     return Container(
         settings=settings,
         clients=clients,

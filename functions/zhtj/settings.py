@@ -15,6 +15,8 @@ class Settings:
     user_pool_client_id: str
     province_code: str = "32"
     sender_email: str = "no-reply@example.org"
+    # The stage's SES templates are this prefix + a zhtj.mail template name (template.yaml).
+    mail_template_prefix: str = "zhtj-local-"
     site_origin: str = "http://127.0.0.1:8000"
     url_ttl_seconds: int = 300
     # Days an e-mailed approval link stays valid (Approvals: the token's expiry).
@@ -35,6 +37,7 @@ class Settings:
             user_pool_client_id=environ["ZHTJ_USER_POOL_CLIENT_ID"],
             province_code=environ.get("ZHTJ_PROVINCE_CODE", "32"),
             sender_email=environ.get("ZHTJ_SENDER_EMAIL", "no-reply@example.org"),
+            mail_template_prefix=environ.get("ZHTJ_MAIL_TEMPLATE_PREFIX", "zhtj-local-"),
             site_origin=environ.get("ZHTJ_SITE_ORIGIN", "http://127.0.0.1:8000"),
             url_ttl_seconds=int(environ.get("ZHTJ_URL_TTL_SECONDS", "300")),
             approval_link_days=int(environ.get("ZHTJ_APPROVAL_LINK_DAYS", "14")),
@@ -53,6 +56,7 @@ class Settings:
             "ZHTJ_USER_POOL_CLIENT_ID": self.user_pool_client_id,
             "ZHTJ_PROVINCE_CODE": self.province_code,
             "ZHTJ_SENDER_EMAIL": self.sender_email,
+            "ZHTJ_MAIL_TEMPLATE_PREFIX": self.mail_template_prefix,
             "ZHTJ_SITE_ORIGIN": self.site_origin,
             "ZHTJ_URL_TTL_SECONDS": str(self.url_ttl_seconds),
             "ZHTJ_APPROVAL_LINK_DAYS": str(self.approval_link_days),

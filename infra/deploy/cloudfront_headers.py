@@ -3,9 +3,8 @@
 One source of truth, two renderings (``infra/local/headers.py``): the local front asks the
 :class:`~infra.local.headers.HeaderPolicy` for the headers of every response; the distribution
 attaches the same policy's CloudFront rendering to its cache behaviours. The rendering lives
-*in* template.yaml — between the two marker lines below — rather than in a file joined at deploy
-time, so that ``sam deploy``, ``sam validate`` and cfn-lint see the stack as it is deployed and a
-reviewer reads the headers where the distribution uses them. It is never edited by hand:
+*in* template.yaml — between the two marker lines below (infra/deploy/generated.py says why) —
+and is never edited by hand:
 
     make cloudfront-headers     # builds the site, then rewrites the block
 
@@ -25,19 +24,17 @@ spelled out as in ``UploadQueuePolicy`` (the bucket depends on nothing here, and
 from __future__ import annotations
 
 import argparse
-import difflib
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from infra.deploy.generated import GeneratedBlock
 from infra.local.headers import HASHES_FILE, HeaderPolicy, InlineHashes, cloudformation_resources
 from infra.local.template import TEMPLATE_PATH
 
-BEGIN = "  # BEGIN generated: make cloudfront-headers (infra/deploy/cloudfront_headers.py); do not edit.\n"
-END = "  # END generated\n"
+BLOCK = GeneratedBlock(
+    "  # BEGIN generated: make cloudfront-headers (infra/deploy/cloudfront_headers.py); do not edit.\n",
+    "response-headers policies")
 
 ARCHIVE_BUCKET = "zhtj-${Stage}-archives-${AWS::AccountId}-${AWS::Region}"
 
@@ -74,27 +71,11 @@ def template_resources(hashes: InlineHashes) -> dict[str, Any]:
 
 def render_block(hashes: InlineHashes) -> str:
     """The block between the markers, indented as resources under ``Resources:``."""
-    parts = []
-    for logical_id, resource in template_resources(hashes).items():
-        text = yaml.safe_dump({logical_id: resource}, sort_keys=False, allow_unicode=True, width=10_000)
-        parts.append("".join(f"  {line}\n" for line in text.splitlines()))
-    return BEGIN + "\n".join(parts) + END
-
-
-def replace_block(template_text: str, block: str) -> str:
-    start = template_text.find(BEGIN)
-    end = template_text.find(END, start)
-    if start < 0 or end < 0:
-        raise ValueError(f"template.yaml has no generated block (the lines {BEGIN.strip()!r} … {END.strip()!r})")
-    return template_text[:start] + block + template_text[end + len(END):]
+    return BLOCK.render(template_resources(hashes))
 
 
 def current_block(template_text: str) -> str:
-    start = template_text.find(BEGIN)
-    end = template_text.find(END, start)
-    if start < 0 or end < 0:
-        raise ValueError("template.yaml has no generated block")
-    return template_text[start:end + len(END)]
+    return BLOCK.current(template_text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,18 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.site_dir / HASHES_FILE).is_file():
         parser.error(f"{args.site_dir / HASHES_FILE} is missing: build the site first (mkdocs build)")
-    text = args.template.read_text(encoding="utf-8")
-    block = render_block(InlineHashes.read(args.site_dir))
-    if current_block(text) == block:
-        print(f"{args.template}: response-headers policies up to date")
-        return 0
-    if args.check:
-        sys.stdout.writelines(difflib.unified_diff(current_block(text).splitlines(keepends=True),
-                                                   block.splitlines(keepends=True), "template.yaml", "generated"))
-        return 1
-    args.template.write_text(replace_block(text, block), encoding="utf-8")
-    print(f"{args.template}: response-headers policies rewritten")
-    return 0
+    return BLOCK.update(args.template, render_block(InlineHashes.read(args.site_dir)), check=args.check)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 resource properties: tables with their GSIs, TTL and PITR; buckets with versioning,
 encryption, public-access block, CORS, lifecycle, policy and the S3 → SQS notification;
 queues with their redrive policy and queue policy; the Cognito user pool and client; the SES
-identity. Every other resource type of the template is listed in :data:`NOT_EMULATED` with
-what stands in for it locally (the functions and the API: the local front and the pumps call
-the same handlers directly); a type in neither list stops the local stack, so a new kind of
-resource is a decision, not an accident."""
+identity and the e-mail templates (SesMailer sends with them). Every other resource type of
+the template is listed in :data:`NOT_EMULATED` with what stands in for it locally (the
+functions and the API: the local front and the pumps call the same handlers directly); a type
+in neither list stops the local stack, so a new kind of resource is a decision, not an
+accident."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ _ORDER = (
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
     "AWS::SES::EmailIdentity",
+    "AWS::SES::Template",
 )
 
 #: Template resource types the local stack does not create, and why. Their logical ids still
@@ -89,6 +91,7 @@ def create_resources(session: Any, *, endpoint_url: str | None, parameters: Mapp
         "AWS::Cognito::UserPool": _user_pool,
         "AWS::Cognito::UserPoolClient": _user_pool_client,
         "AWS::SES::EmailIdentity": _email_identity,
+        "AWS::SES::Template": _email_template,
     }
     for resource_type in _ORDER:
         pending = resources_of_type(template, resource_type)
@@ -286,3 +289,10 @@ def _user_pool_client(client: Any, resolver: Resolver, name: str, props: dict[st
 def _email_identity(client: Any, resolver: Resolver, name: str, props: dict[str, Any]) -> None:
     client("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
     resolver.physical[name] = props["EmailIdentity"]
+
+
+def _email_template(client: Any, resolver: Resolver, name: str, props: dict[str, Any]) -> None:
+    template = props["Template"]
+    client("ses").create_template(Template={k: template[k] for k in ("TemplateName", "SubjectPart", "TextPart",
+                                                                     "HtmlPart") if k in template})
+    resolver.physical[name] = template["TemplateName"]

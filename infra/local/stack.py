@@ -3,6 +3,7 @@ template.yaml, demo data, the built site + API + outbox on one port, and the SQS
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -45,18 +46,27 @@ def build_site(site_dir: Path) -> None:
 
 
 def ses_outbox() -> list[dict[str, Any]]:
-    """Mail captured by the embedded SES (same process), oldest first."""
+    """Mail captured by the embedded SES (same process), oldest first. moto keeps a templated
+    send as its template's name and data; it is shown rendered, as SES would render it from the
+    template (zhtj.mail.fill_triple_braces): ``body`` the HTML part (what moto keeps of a plain
+    send with both bodies), ``text`` the text part."""
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
+    from zhtj.mail import fill_triple_braces
+
     messages: list[dict[str, Any]] = []
     for region in ("us-east-1",):
-        for message in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages:
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][region]
+        for message in backend.sent_messages:
             entry: dict[str, Any] = {"id": message.id, "source": message.source}
             if hasattr(message, "raw_data"):
                 entry.update(subject="", body=message.raw_data, to=list(message.destinations))
             elif hasattr(message, "template"):
-                entry.update(subject=f"[template {message.template}]", body=message.template_data,
+                template, data = backend.templates[message.template], json.loads(message.template_data)
+                entry.update(subject=fill_triple_braces(template["subject_part"], data),
+                             body=fill_triple_braces(template["html_part"] or template["text_part"], data),
+                             text=fill_triple_braces(template["text_part"], data), template=message.template,
                              to=list(message.destinations.get("ToAddresses", [])))
             else:
                 entry.update(subject=message.subject, body=message.body,

@@ -82,3 +82,17 @@ def test_the_api_may_presign_import_reports_and_they_expire(aws: LocalResources)
     assert any("/reports/*" in str(s["Resource"]) for s in readable)
     rules = client("s3").get_bucket_lifecycle_configuration(Bucket=aws.physical("ArchiveBucket"))["Rules"]
     assert {"Prefix": "reports/"} in [r["Filter"] for r in rules]
+
+
+def test_ses_templates_are_the_templates_in_the_template(aws: LocalResources) -> None:
+    """The mailer's templates exist under the names its environment leads to, with the parts
+    template.yaml declares (which tests/unit/test_ses_templates.py ties to the package's files)."""
+    ses = client("ses")
+    declared = resources_of_type(load_template(), "AWS::SES::Template")
+    assert declared
+    for logical, spec in declared.items():
+        name = aws.physical(logical)
+        stored = ses.get_template(TemplateName=name)["Template"]
+        assert name == aws.environment["ZHTJ_MAIL_TEMPLATE_PREFIX"] + name.split("-", 2)[2]
+        for part in ("SubjectPart", "TextPart", "HtmlPart"):
+            assert stored[part] == spec["Properties"]["Template"][part], (logical, part)

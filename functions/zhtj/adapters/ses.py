@@ -5,23 +5,29 @@ is bound to one approver), and no admin learns another admin's address. The send
 verified identity ``settings.sender_email`` (template.yaml → SenderIdentity). The client is
 created lazily by the ClientFactory (a client made at import time would escape moto).
 
-The local stack's SES (moto) keeps what is sent; ``/outbox/`` shows it (infra/local/front.py).
+Mail goes out with SendTemplatedEmail: the template is this stage's copy of the package's
+(``settings.mail_template_prefix`` + the name; template.yaml → ``MailTemplate*``), the
+TemplateData what :func:`zhtj.mail.render` inserted into each part, already escaped — so SES
+renders what ``render()`` rendered (tests/unit/test_ses_templates.py).
+
+The local stack's SES (moto) keeps what is sent, unrendered; ``/outbox/`` renders it from the
+stored template (infra/local/stack.py → ses_outbox) and shows it (infra/local/front.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from zhtj.adapters.aws import ClientFactory
 from zhtj.mail import Rendered
 
-CHARSET = "UTF-8"
-
 
 class SesMailer:
-    def __init__(self, clients: ClientFactory, sender: str) -> None:
+    def __init__(self, clients: ClientFactory, sender: str, template_prefix: str) -> None:
         self._clients = clients
         self.sender = sender
+        self.template_prefix = template_prefix
 
     @property
     def client(self) -> Any:
@@ -30,13 +36,12 @@ class SesMailer:
     def send(self, to: str, message: Rendered) -> str:
         """Send ``message`` to ``to``; returns SES's message id. Raises on any SES error (the
         callers decide whether to retry)."""
-        result = self.client.send_email(
+        if not message.template:
+            raise ValueError("only a message from zhtj.mail.render() can be sent (it names its template)")
+        result = self.client.send_templated_email(
             Source=self.sender,
             Destination={"ToAddresses": [to]},
-            Message={
-                "Subject": {"Data": message.subject, "Charset": CHARSET},
-                "Body": {"Text": {"Data": message.text, "Charset": CHARSET},
-                         "Html": {"Data": message.html, "Charset": CHARSET}},
-            },
+            Template=self.template_prefix + message.template,
+            TemplateData=json.dumps(dict(message.data)),
         )
         return str(result["MessageId"])

@@ -63,6 +63,8 @@ def _local_environment(endpoint: str, stage: str, site_origin: str | None) -> di
         "ZHTJ_USER_POOL_ID": pool,
         "ZHTJ_USER_POOL_CLIENT_ID": clients[0]["ClientId"] if clients else "",
         "ZHTJ_SENDER_EMAIL": senders[0] if senders else "no-reply@example.org",
+        "ZHTJ_MAIL_TEMPLATE_PREFIX": str(resolver.resolve(
+            template["Globals"]["Function"]["Environment"]["Variables"]["ZHTJ_MAIL_TEMPLATE_PREFIX"])),
         "ZHTJ_SITE_ORIGIN": site_origin or "http://127.0.0.1:8000",
         "ZHTJ_ID_HASH_KEY": resolver.parameters.get("IdHashKey", ""),
         "ZHTJ_AWS_ENDPOINT_URL": endpoint,
