@@ -23,7 +23,7 @@ from typing import Any, Final
 # happen any number of times, so a kill between two reads is the same as a kill before the next write.
 WRITES: Final = {
     "dynamodb": frozenset({"put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"}),
-    "ses": frozenset({"send_email", "send_raw_email"}),
+    "ses": frozenset({"send_email", "send_templated_email", "send_raw_email"}),
     "s3": frozenset({"put_object", "copy_object", "delete_object", "delete_objects"}),
 }
 
@@ -43,7 +43,7 @@ class KillSwitch:
                 sys.stdout.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
             recipient = None
-            if operation == "send_email":
+            if operation in ("send_email", "send_templated_email"):
                 recipient = str(kwargs["Destination"]["ToAddresses"][0])
             self.writes.append((operation, recipient))
 

@@ -252,8 +252,8 @@ def clean(server: Server, seed: Seed) -> Run:
     assert [op for op, _ in result.writes] == [
         "update_item",  # the link's claim
         "transact_write_items",  # member, version's decision, pending item, audit entry, the link consumed
-        "send_email", "put_item",  # the outcome to one uploader admin, its marker
-        "send_email", "put_item",  # and to the other
+        "send_templated_email", "put_item",  # the outcome to one uploader admin, its marker
+        "send_templated_email", "put_item",  # and to the other
         "update_item",  # the follow-up done, the claim given back
     ], result.writes
     assert sorted(to for (to, subject, _), n in result.mails.items() for _ in range(n)) == [
@@ -284,7 +284,7 @@ def test_a_kill_before_any_write_then_a_retry_equals_one_clean_run(server: Serve
         assert crashed.state == clean.state, where
         expected = Counter(clean.mails)
         last = clean.writes[kill_before - 2] if kill_before >= 2 else None
-        if last is not None and last[0] == "send_email" and kill_before <= len(clean.writes):
+        if last is not None and last[0] == "send_templated_email" and kill_before <= len(clean.writes):
             # SES took this one, the process died before its marker: the retry sends it again
             expected.update([next(k for k in clean.mails if k[0] == last[1])])
         assert crashed.mails == expected, where
