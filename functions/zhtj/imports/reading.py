@@ -33,10 +33,49 @@ class TemplateRefused(DomainError):
     """The file cannot be imported as a template (unreadable, or not the template)."""
 
 
-@dataclass(frozen=True, slots=True)
 class ImportRow:
-    row: int  # the spreadsheet's own row number (header = row 1)
-    values: dict[str, CellValue]  # canonical column name → raw cell value (None when empty)
+    """One data row. ``row`` is the spreadsheet's own row number (header = row 1); ``values``
+    maps canonical column names to raw cell values (None when blank).
+
+    A row read from a file that has every column of its template also keeps ``cells``: the
+    raw values in the template's column order, blank cells as the reader gave them ("" or
+    spaces). The bulk path of validation reads those directly; ``values`` is then built on
+    first use — for the rows that need the full checks, a small share of a real file."""
+
+    __slots__ = ("_names", "_values", "cells", "row")
+
+    def __init__(self, row: int, values: dict[str, CellValue] | None = None, *,
+                 cells: tuple[CellValue, ...] | None = None, names: tuple[str, ...] = ()) -> None:
+        if (values is None) == (cells is None):
+            raise ValueError("give either values or cells (with their names)")
+        if cells is not None and len(cells) != len(names):
+            raise ValueError("one name per cell")
+        self.row = row
+        self.cells = cells
+        self._names = names
+        self._values = values
+
+    @property
+    def values(self) -> dict[str, CellValue]:
+        if self._values is None:
+            assert self.cells is not None
+            self._values = {name: None if _blank(value) else value
+                            for name, value in zip(self._names, self.cells, strict=True)}
+        return self._values
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImportRow):
+            return NotImplemented
+        return self.row == other.row and self.values == other.values
+
+    __hash__ = None  # type: ignore[assignment]  # mutable cache inside: compared by value, never hashed
+
+    def __repr__(self) -> str:
+        return f"ImportRow(row={self.row!r}, values={self.values!r})"
+
+
+def _blank(value: CellValue) -> bool:
+    return value is None or (type(value) is str and (not value or value.isspace()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +157,14 @@ def _rows_of(
     )
     merged_rows = _rows_covered_by_wide_merges(merged, len(header_cells))
     filled_down = _merged_down(merged, rows, match.header_row)
-    names = tuple(positions)
-    indexes = tuple(positions.values())
+    definition = match.definition
+    complete = all(name in positions for name in definition.column_names)
+    # With every column present, rows keep their cells in the template's order (ImportRow.cells).
+    names = definition.column_names if complete else tuple(positions)
+    indexes = tuple(positions[name] for name in names)
     width = max(indexes) + 1
-    probe_name, probe_index = names[0], indexes[0]
-    probe_header = normalise_header(probe_name)
+    probe_index = indexes[0]
+    probe_header = normalise_header(names[0])
     probe_first = probe_header[:1]
     pick = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],)
     result: list[ImportRow] = []
@@ -136,19 +178,22 @@ def _rows_of(
                 filled_down.get((number, index), value) if value is None or value == "" else value
                 for index, value in enumerate(cells)
             ]
-        # Blank cells (empty or only spaces) become None.
-        values: dict[str, CellValue] = {
-            name: None if value is None or (type(value) is str and (not value or value.isspace())) else value
-            for name, value in zip(names, pick(cells), strict=True)
-        }
-        if list(values.values()).count(None) == len(values):
-            continue  # only cells outside the template's columns are filled: not a member
+        picked = pick(cells)
         probe = cells[probe_index]
         # The header repeated (two files pasted one under the other). normalise_header only
         # removes characters from NFKC-normal text, so a probe without the header's first
         # character cannot match it: most rows skip the normalisation.
-        if (isinstance(probe, str) and (probe_first in probe or not unicodedata.is_normalized("NFKC", probe))
-                and normalise_header(probe) == probe_header and _repeats_header(values)):
+        repeats_header = (isinstance(probe, str)
+                          and (probe_first in probe or not unicodedata.is_normalized("NFKC", probe))
+                          and normalise_header(probe) == probe_header)
+        if complete and not repeats_header and type(probe) is str and probe and not probe.isspace():
+            result.append(ImportRow(number, cells=picked, names=names))  # filled: its first column is
+            continue
+        values: dict[str, CellValue] = {name: None if _blank(value) else value
+                                        for name, value in zip(names, picked, strict=True)}
+        if list(values.values()).count(None) == len(values):
+            continue  # only cells outside the template's columns are filled: not a member
+        if repeats_header and _repeats_header(values):
             continue
         result.append(ImportRow(number, values))
     return ImportFile(match.definition, file_format, sheet_name, match.header_row, result, ignored)

@@ -16,6 +16,7 @@ the join month as ``YYYY-MM``, choices in their canonical spelling).
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections import defaultdict
@@ -335,22 +336,34 @@ class _CanonicalMemberRows:
     names, birth dates against join months — is decided once per file. Equivalence with the
     full checks is a tested property (tests/unit/test_import_fast_path.py)."""
 
+    _COLUMNS: Final = (d.NAME, d.RESIDENT_ID, d.GENDER, d.ETHNICITY, d.POLITICAL_STATUS, d.JOIN_MONTH,
+                       d.MEMBER_NUMBER, d.STUDY_STATUS, d.EDUCATION, d.MOBILE, d.BRANCH, d.REMARKS)
+
     def __init__(self, definition: TemplateDefinition, today: date) -> None:
         self.today = today
         self.choice_tables = tuple(_choice_table(definition, name)[1] for name in (
             d.GENDER, d.ETHNICITY, d.POLITICAL_STATUS, d.STUDY_STATUS, d.EDUCATION))
+        self.names = definition.column_names
+        # The cells in the order unpacked below, whatever the definition's order.
+        self.order = operator.itemgetter(*(self.names.index(column) for column in self._COLUMNS))
         self.join_months: dict[tuple[type, CellValue], tuple[int, int, str] | None] = {}
         self.admissible: dict[tuple[date, int, int], bool] = {}
         self.texts: dict[tuple[str, type, CellValue], str | None] = {}
 
-    def __call__(self, raw: dict[str, CellValue]) -> dict[str, str] | None:
-        get = raw.get
-        name, resident_id, number, mobile = get(d.NAME), get(d.RESIDENT_ID), get(d.MEMBER_NUMBER), get(d.MOBILE)
+    def __call__(self, source: ImportRow) -> dict[str, str] | None:
+        """The row's values when it takes the bulk path; None: the full checks decide. Only
+        rows read with their cells (ImportRow.cells) are looked at: a blank cell is then still
+        "" or spaces, which every check below refuses except for the optional columns."""
+        cells = source.cells
+        if cells is None or len(cells) != len(self.names):
+            return None
+        (name, resident_id, gender_cell, ethnicity_cell, political_cell, join_cell, number, study_cell,
+         education_cell, mobile, branch_cell, remarks_cell) = self.order(cells)
         if (type(name) is not str or type(resident_id) is not str or type(number) is not str
                 or type(mobile) is not str or not _PLAIN_NAME.fullmatch(name)):
             return None
         birth = birth_date_of_canonical_id(resident_id, self.today)
-        join = self._join_month(get(d.JOIN_MONTH))
+        join = self._join_month(join_cell)
         if birth is None or join is None:
             return None
         year, month, join_text = join
@@ -360,28 +373,24 @@ class _CanonicalMemberRows:
                 or len(mobile) != 11 or not mobile.isascii() or not _MOBILE.fullmatch(mobile)):
             return None
         genders, ethnicities, politicals, studies, educations = self.choice_tables
-        gender = genders.get(cell) if type(cell := get(d.GENDER)) is str else None
-        ethnicity = ethnicities.get(cell) if type(cell := get(d.ETHNICITY)) is str else None
-        political = politicals.get(cell) if type(cell := get(d.POLITICAL_STATUS)) is str else None
-        education = educations.get(cell) if type(cell := get(d.EDUCATION)) is str else None
-        cell = get(d.STUDY_STATUS)  # optional (Q&A §5.8)
-        study = studies.get(cell) if type(cell) is str else ("" if cell is None else None)
+        gender = genders.get(gender_cell) if type(gender_cell) is str else None
+        ethnicity = ethnicities.get(ethnicity_cell) if type(ethnicity_cell) is str else None
+        political = politicals.get(political_cell) if type(political_cell) is str else None
+        education = educations.get(education_cell) if type(education_cell) is str else None
+        # 在读状况 is optional (Q&A §5.8): empty is ""
+        study = "" if study_cell is None or study_cell == "" else (
+            studies.get(study_cell) if type(study_cell) is str else None)
         if (gender is None or ethnicity is None or political is None or study is None or education is None
                 or gender != (_MALE if int(resident_id[16]) % 2 else _FEMALE)):
             return None
-        branch, remarks = self._text(d.BRANCH, get(d.BRANCH), NAME_MAX_LENGTH), self._text(
-            d.REMARKS, get(d.REMARKS), REMARKS_MAX_LENGTH)
+        branch = self._text(d.BRANCH, branch_cell, NAME_MAX_LENGTH)
+        remarks = self._text(d.REMARKS, remarks_cell, REMARKS_MAX_LENGTH)
         if branch is None or remarks is None:
             return None
-        values = {d.NAME: name, d.RESIDENT_ID: resident_id, d.GENDER: gender, d.ETHNICITY: ethnicity,
-                  d.POLITICAL_STATUS: political, d.JOIN_MONTH: join_text, d.MEMBER_NUMBER: number,
-                  d.STUDY_STATUS: study, d.EDUCATION: education, d.MOBILE: mobile, d.BRANCH: branch,
-                  d.REMARKS: remarks}
-        if len(values) != len(raw) or raw.keys() != values.keys():
-            for column, cell in raw.items():
-                if column not in values:
-                    values[column] = clean_text(cell)
-        return values
+        return {d.NAME: name, d.RESIDENT_ID: resident_id, d.GENDER: gender, d.ETHNICITY: ethnicity,
+                d.POLITICAL_STATUS: political, d.JOIN_MONTH: join_text, d.MEMBER_NUMBER: number,
+                d.STUDY_STATUS: study, d.EDUCATION: education, d.MOBILE: mobile, d.BRANCH: branch,
+                d.REMARKS: remarks}
 
     def _join_month(self, cell: CellValue) -> tuple[int, int, str] | None:
         key = (type(cell), cell)
@@ -451,7 +460,7 @@ def _branch_duplicates(results: Sequence[RowResult]) -> None:
     _flag_duplicates(results, d.FULL_NAME, "同一文件中组织全称不能重复")
 
 
-_BulkPath = Callable[[TemplateDefinition, date], Callable[[dict[str, CellValue]], dict[str, str] | None]]
+_BulkPath = Callable[[TemplateDefinition, date], Callable[[ImportRow], dict[str, str] | None]]
 _VALIDATORS: Final[dict[str, tuple[Callable[[_Row, date], None], Callable[[Sequence[RowResult]], None],
                                    _BulkPath | None]]] = {
     d.MEMBER_TEMPLATE.key: (_validate_member, _member_duplicates, _CanonicalMemberRows),
@@ -466,7 +475,7 @@ def validate_rows(definition: TemplateDefinition, rows: Iterable[ImportRow], tod
     results: list[RowResult] = []
     with paused_gc():
         for source in rows:
-            values = accept(source.values) if accept is not None else None
+            values = accept(source) if accept is not None else None
             if values is not None:
                 results.append(RowResult(source.row, values))
                 continue
