@@ -21,6 +21,7 @@ from infra.local.template import ApiRoute, load_template, queue_triggers
 from tests.integration.conftest import client
 from tests.unit.readers import pdf_corpus
 from zhtj.bootstrap import Container
+from zhtj.domain.errors import TransitionNotAllowed
 from zhtj.domain.glossary import Industry, OrgKind, Role
 from zhtj.domain.orgs import Organisation, Principal, new_child, new_root
 from zhtj.handlers import api, workers
@@ -453,12 +454,8 @@ def test_a_held_link_is_waited_for_then_reported(world: World, monkeypatch: pyte
     assert done["archive_state"] == "团员身份已认证"
 
 
-def test_an_outcome_email_that_failed_is_sent_by_a_retry_of_the_link(world: World,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    member_id = world.member("202332000246")
-    world.upload(member_id, "202332000246")
-    token = link_for(world)
-    events = world.container.archive_events
+def _throttle_outcome_mails(events: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """SES refuses every outcome e-mail (审批结果) from now on; returns the real send."""
     real = events.mailer.send
 
     def throttled(to: str, message: Any) -> str:
@@ -467,6 +464,16 @@ def test_an_outcome_email_that_failed_is_sent_by_a_retry_of_the_link(world: Worl
         return real(to, message)
 
     monkeypatch.setattr(events.mailer, "send", throttled)
+    return real
+
+
+def test_an_outcome_email_that_failed_is_sent_by_a_retry_of_the_link(world: World,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    member_id = world.member("202332000246")
+    world.upload(member_id, "202332000246")
+    token = link_for(world)
+    events = world.container.archive_events
+    real = _throttle_outcome_mails(events, monkeypatch)
     done = approvals.decide_by_link(token, approve=True, reason=None, last_four="0246", ctx=world.ctx(),
                                     now=datetime.now(UTC))
     assert done["archive_state"] == "团员身份已认证"  # the decision stands; the e-mail is still due
@@ -483,3 +490,89 @@ def test_an_outcome_email_that_failed_is_sent_by_a_retry_of_the_link(world: Worl
     assert link is not None and "followup_due" not in link and link["followed_up_at"]
     audit = [i for i in world.container.archives.member_items(member_id) if i.get("action") == "archive_approved"]
     assert len(audit) == 1
+
+
+_DECIDED = (archives.Conflict, TransitionNotAllowed)  # what a retry of a decided version is told (409)
+
+
+class _Killed(BaseException):
+    """The process dies here (Lambda's timeout, an out-of-memory kill): nothing after it runs."""
+
+
+def _console_decide(world: World, member_id: str, now: datetime) -> dict[str, Any]:
+    c = world.container
+    return archives.decide_from_console(world.principal("school1", "sch"), member_id, version=1, approve=True,
+                                        reason=None, directory=c.store, ledger=c.archives, now=now,
+                                        events=c.archive_events)
+
+
+def _outcome_mails() -> list[str]:
+    return sorted(to for m in mails(subject="审批结果") for to in m["to"])
+
+
+@pytest.mark.parametrize("dies_at", ["first outcome e-mail", "after the outcome e-mails"])
+def test_a_console_decision_killed_after_its_transaction_is_finished_by_the_retry(
+        world: World, monkeypatch: pytest.MonkeyPatch, dies_at: str) -> None:
+    """The console's decision dies after its transaction (before the outcome e-mail, or after
+    it and before the follow-up is marked done): the decider's retry is told 409 while the dead
+    attempt's lease runs, and once it ran out the retry sends exactly what is missing."""
+    member_id = world.member("202332000247" if dies_at.startswith("first") else "202332000248")
+    world.upload(member_id, "202332000247" if dies_at.startswith("first") else "202332000248")
+    events, ledger = world.container.archive_events, world.container.archives
+    before = _outcome_mails()
+    real_send, real_finish = events.mailer.send, ledger.finish_follow_up
+
+    def dying_send(to: str, message: Any) -> str:
+        if "审批结果" in message.subject:
+            raise _Killed()
+        return real_send(to, message)
+
+    def dying_finish(*args: Any, **kwargs: Any) -> None:
+        raise _Killed()
+
+    if dies_at.startswith("first"):
+        monkeypatch.setattr(events.mailer, "send", dying_send)
+    else:
+        monkeypatch.setattr(ledger, "finish_follow_up", dying_finish)
+    now = datetime.now(UTC)
+    with pytest.raises(_Killed):
+        _console_decide(world, member_id, now)
+    monkeypatch.setattr(events.mailer, "send", real_send)
+    monkeypatch.setattr(ledger, "finish_follow_up", real_finish)
+    sent_by_the_attempt = _outcome_mails()
+    assert world.member_item(member_id)["archive_state"] == "团员身份已认证"
+    assert ledger.get_version(member_id, 1)["followup_due"]  # type: ignore[index]
+
+    with pytest.raises(_DECIDED):  # within the dead attempt's lease: nothing is raced
+        _console_decide(world, member_id, now + timedelta(seconds=5))
+    assert _outcome_mails() == sent_by_the_attempt
+    for _ in range(2):  # after it: the retry finishes the follow-up, and only once
+        with pytest.raises(_DECIDED):
+            _console_decide(world, member_id, now + timedelta(seconds=archives.FOLLOW_UP_LEASE_SECONDS + 1))
+    new = list(_outcome_mails())
+    for address in before:
+        new.remove(address)
+    assert new == ["branch1@test.zhtj.local"]  # the uploading branch's one admin, exactly once
+    record = ledger.get_version(member_id, 1)
+    assert record is not None and "followup_due" not in record and record["followed_up_at"]
+    audit = [i for i in ledger.member_items(member_id) if i.get("action") == "archive_approved"]
+    assert len(audit) == 1
+
+
+def test_a_console_outcome_email_that_failed_is_sent_by_the_next_try(world: World,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    member_id = world.member("202332000249")
+    world.upload(member_id, "202332000249")
+    events = world.container.archive_events
+    before = len(mails(subject="审批结果"))
+    real = _throttle_outcome_mails(events, monkeypatch)
+    assert _console_decide(world, member_id, datetime.now(UTC))["archive_state"] == "团员身份已认证"
+    assert len(mails(subject="审批结果")) == before  # the decision stands; the e-mail is still due
+    monkeypatch.setattr(events.mailer, "send", real)
+    with pytest.raises(_DECIDED):  # the lease was given back at once: this try sends it
+        _console_decide(world, member_id, datetime.now(UTC))
+    after = len(mails(subject="审批结果"))
+    assert after > before
+    with pytest.raises(_DECIDED):
+        _console_decide(world, member_id, datetime.now(UTC))
+    assert len(mails(subject="审批结果")) == after

@@ -261,8 +261,8 @@ class ApprovalMail:
     """Implements ``ArchiveEvents``: e-mails the approvers when an archive enters 待审批 and the
     uploading organisation's admins when it is decided. Both raise when a send failed and may
     be called again: what was sent is not sent again. ``archive_pending`` is retried by the
-    worker; ``archive_decided`` by a retried link decision (:func:`_follow_up`), the console's
-    caller logs it (the decision is already stored)."""
+    worker; ``archive_decided`` by a retried decision — of the link (:func:`_follow_up`) or of
+    the console (``zhtj.services.archives.decide_from_console``)."""
 
     def __init__(self, *, links: LinkStore, directory: Directory, mailer: Mailer, ledger: ArchiveLedger,
                  orgs: OrganisationRepository, site_origin: str, link_days: int,

@@ -47,6 +47,7 @@ from __future__ import annotations
 import base64
 import calendar
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -63,6 +64,8 @@ from zhtj.services.errors import Conflict, InvalidRequest, NotFound
 from zhtj.services.member_search import MemberDirectory, get_member
 from zhtj.services.organisations import ancestry, get_organisation, load
 from zhtj.services.ports import OrganisationRepository
+
+log = logging.getLogger(__name__)
 
 # 操作指引 §3.2.1 / §4.1 "文件大小不超过20M"; equal to zhtj.readers.pdf.MAX_PDF_BYTES (a unit
 # test keeps the two equal; the API function must not import the reader module).
@@ -179,6 +182,12 @@ class ArchiveLedger(Protocol):
         """Record a refusal; False when the upload was already processed."""
 
     def get_version(self, member_id: str, version: int) -> dict[str, Any] | None: ...
+
+    def claim_follow_up(self, member_id: str, version: int, *, claim_id: str, now: str, until: str) -> bool: ...
+
+    def release_follow_up(self, member_id: str, version: int, *, claim_id: str, now: str) -> None: ...
+
+    def finish_follow_up(self, member_id: str, version: int, *, claim_id: str, at: str) -> None: ...
 
     def mark_file(self, member_id: str, version: int, values: Mapping[str, Any]) -> bool:
         """Record where version ``version``'s file is; False when already recorded."""
@@ -580,13 +589,15 @@ def require_decider(principal: Principal, member: Mapping[str, Any]) -> None:
 
 
 def decide_archive(member_id: str, *, version: int, approve: bool, reason: str | None, actor: Actor,
-                   ledger: ArchiveLedger, now: datetime, events: ArchiveEvents = NO_EVENTS,
-                   extra: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+                   ledger: ArchiveLedger, now: datetime, extra: Sequence[Mapping[str, Any]] = (),
+                   follow_up: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """§3.3: the deciding committee agrees (→ 团员身份已认证) or refuses with a reason (→ 认证不通过)
     for one version. Shared by the console and the e-mailed link: the caller has established
     who ``actor`` is; this checks that ``actor.org_id`` is the member's deciding committee,
     and writes the decision only while that version is still the pending one (a superseded
-    or already decided version is refused with the domain's message, 409)."""
+    or already decided version is refused with the domain's message, 409). The outcome
+    e-mails are the caller's follow-up; ``follow_up`` (its due flag and lease) is written onto
+    the decided version in the same transaction."""
     for _ in range(3):
         member = ledger.member(member_id)
         if member is None:
@@ -604,7 +615,7 @@ def decide_archive(member_id: str, *, version: int, approve: bool, reason: str |
         written = transition.reason if not approve else ((reason or "").strip() or None)
         decision = {"decision": "approved" if approve else "rejected", "decided_by": actor.username,
                     "decided_org_id": actor.org_id, "decided_via": actor.via, "decided_at": at,
-                    "decision_reason": written}
+                    "decision_reason": written, **(follow_up or {})}
         change = ArchiveChange(
             member_id=member_id, expected=current, new=transition.archive, decided_version=(version, decision),
             clear_pending=True,
@@ -619,20 +630,72 @@ def decide_archive(member_id: str, *, version: int, approve: bool, reason: str |
             ledger.commit(change)
         except (ArchiveChanged, AlreadyDecided):
             continue  # re-read: the domain then says what happened (superseded, already decided)
-        events.archive_decided(member, version, approve, written, actor)
         return {"member_id": member_id, "version": version, "archive_state": transition.to_state.value,
                 "reason": written, "decided_at": at}
     raise ArchiveChanged()
 
 
+FOLLOW_UP_LEASE_SECONDS: Final = 30
+
+
 def decide_from_console(principal: Principal, member_id: str, *, version: int, approve: bool,
                         reason: str | None, directory: MemberDirectory, ledger: ArchiveLedger, now: datetime,
                         events: ArchiveEvents = NO_EVENTS) -> dict[str, Any]:
+    """The console's decision, then its follow-up: the outcome e-mails. The transaction leaves
+    the follow-up due on the version under this attempt's lease, so a process that dies
+    between the transaction and the last e-mail loses nothing: the decider's retry is told the
+    version is decided (409) and, once the lease ran out, sends what is missing (each sent
+    e-mail is marked per recipient by ``events``). Same design as the e-mailed link's
+    (zhtj.services.approvals); tests/integration/test_archives_decisions.py kills it between."""
     member = get_member(principal, member_id, directory)  # 404 outside the caller's subtree
     require_decider(principal, member)
-    return decide_archive(member_id, version=version, approve=approve, reason=reason,
-                          actor=Actor(principal.username, principal.org_id, "console"), ledger=ledger, now=now,
-                          events=events)
+    claim_id = secrets.token_hex(8)
+    try:
+        result = decide_archive(member_id, version=version, approve=approve, reason=reason,
+                                actor=Actor(principal.username, principal.org_id, "console"), ledger=ledger, now=now,
+                                follow_up={"followup_due": True, "followup_claim": claim_id,
+                                           "followup_until": _lease_end(now)})
+    except (Conflict, TransitionNotAllowed):  # decided already (by this retry's attempt, or before)
+        resume_follow_up(member_id, version, ledger=ledger, events=events, now=now)
+        raise
+    _follow_up(member_id, version, claim_id, ledger=ledger, events=events, now=now)
+    return result
+
+
+def _lease_end(now: datetime) -> str:
+    return timestamp(now + timedelta(seconds=FOLLOW_UP_LEASE_SECONDS))
+
+
+def resume_follow_up(member_id: str, version: int, *, ledger: ArchiveLedger, events: ArchiveEvents,
+                     now: datetime) -> None:
+    """Finish a decision's follow-up that its attempt left due (it died, or a send failed);
+    nothing while a live attempt holds it."""
+    record = ledger.get_version(member_id, version)
+    if not record or not record.get("followup_due"):
+        return
+    claim_id = secrets.token_hex(8)
+    if ledger.claim_follow_up(member_id, version, claim_id=claim_id, now=timestamp(now), until=_lease_end(now)):
+        _follow_up(member_id, version, claim_id, ledger=ledger, events=events, now=now)
+
+
+def _follow_up(member_id: str, version: int, claim_id: str, *, ledger: ArchiveLedger, events: ArchiveEvents,
+               now: datetime) -> None:
+    """The outcome e-mails of the stored decision (read back, so an attempt and a resumed
+    retry send the same), then the follow-up is done. A failed send is logged — the decision
+    stands — and gives the lease back for the next retry."""
+    member, record = ledger.member(member_id), ledger.get_version(member_id, version)
+    if member is None or record is None or not record.get("decided_at"):
+        return
+    actor = Actor(str(record.get("decided_by")), str(record.get("decided_org_id")), str(record.get("decided_via")))
+    try:
+        events.archive_decided(member, version, record.get("decision") == "approved",
+                               record.get("decision_reason"), actor)
+    except Exception as exc:
+        log.warning("decision e-mail failed", extra={"member_id": member_id, "version": version,
+                                                     "error": type(exc).__name__})
+        ledger.release_follow_up(member_id, version, claim_id=claim_id, now=timestamp(now))
+        return
+    ledger.finish_follow_up(member_id, version, claim_id=claim_id, at=timestamp(now))
 
 
 # ---------------------------------------------------------------- 4. change requests (§4.5)

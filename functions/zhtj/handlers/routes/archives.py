@@ -106,9 +106,11 @@ def register(ctx: RouteContext) -> None:
     # ------------------------------------------------------------ decisions and change requests
     @app.post("/api/members/<member_id>/archive/decision")
     def decide(member_id: str, body: DecisionRequest) -> dict[str, Any]:
+        # The raw hooks: the decision's follow-up logs a failed e-mail itself and keeps it due.
         return archives.decide_from_console(ctx.principal(), member_id, version=body.version, approve=body.approve,
                                             reason=body.reason, directory=container.store,
-                                            ledger=container.archives, now=_now(), events=events())
+                                            ledger=container.archives, now=_now(),
+                                            events=getattr(container, "archive_events", None) or archives.NO_EVENTS)
 
     @app.post("/api/members/<member_id>/archive/change-requests")
     def request_change(member_id: str, body: ChangeRequest) -> Response[dict[str, Any]]:
