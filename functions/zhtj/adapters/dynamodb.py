@@ -167,7 +167,8 @@ def _org_from_item(item: Mapping[str, Any]) -> Organisation:
 
 class TableAdapter:
     """Base of every adapter of the one table: the boto3 client is asked of the ClientFactory
-    on first use (never at import), and ``_get`` is a consistent read by key."""
+    on first use (never at import), ``_get`` is a consistent read by key and ``_update_if`` one
+    conditional update."""
 
     def __init__(self, clients: ClientFactory, table_name: str) -> None:
         self._clients = clients
@@ -181,6 +182,16 @@ class TableAdapter:
         result = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
         item = result.get("Item")
         return from_item(item) if item else None
+
+    def _update_if(self, key: Mapping[str, str], update: str, condition: str, values: Mapping[str, Any]) -> bool:
+        """One conditional UpdateItem; False when its condition does not hold."""
+        client = self.client
+        try:
+            client.update_item(TableName=self.table_name, Key=to_item(key), UpdateExpression=update,
+                               ConditionExpression=condition, ExpressionAttributeValues=to_item(dict(values)))
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
 
 class DynamoStore(TableAdapter):

@@ -130,15 +130,7 @@ class DynamoApprovalStore(TableAdapter):
         )
 
     def _update_link_if(self, token_hash: str, update: str, condition: str, values: Mapping[str, Any]) -> bool:
-        """One conditional update of a link; False when its condition does not hold."""
-        client = self.client
-        try:
-            client.update_item(TableName=self.table_name, Key=to_item(link_key(token_hash)),
-                               UpdateExpression=update, ConditionExpression=condition,
-                               ExpressionAttributeValues=to_item(dict(values)))
-        except client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._update_if(link_key(token_hash), update, condition, values)
 
     def claim(self, token_hash: str, *, claim_id: str, now: str, until: str, max_wrong: int) -> bool:
         """Take the link for one decision attempt (a lease until ``until``): one conditional

@@ -157,32 +157,21 @@ class DynamoArchiveStore(TableAdapter):
         return self._get(archive_version_key(member_id, version))
 
     # ------------------------------------------------------------ a console decision's follow-up
-    def _update_version_if(self, member_id: str, version: int, update: str, condition: str,
-                           values: Mapping[str, Any]) -> bool:
-        client = self.client
-        try:
-            client.update_item(TableName=self.table_name, Key=to_item(archive_version_key(member_id, version)),
-                               UpdateExpression=update, ConditionExpression=condition,
-                               ExpressionAttributeValues=to_item(dict(values)))
-        except client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
     def claim_follow_up(self, member_id: str, version: int, *, claim_id: str, now: str, until: str) -> bool:
         """Take over a decision's unfinished follow-up once its holder's lease ran out."""
-        return self._update_version_if(member_id, version, "SET followup_claim = :c, followup_until = :u",
-                                       "followup_due = :due AND followup_until < :now",
-                                       {":c": claim_id, ":u": until, ":now": now, ":due": True})
+        return self._update_if(archive_version_key(member_id, version), "SET followup_claim = :c, followup_until = :u",
+                               "followup_due = :due AND followup_until < :now",
+                               {":c": claim_id, ":u": until, ":now": now, ":due": True})
 
     def release_follow_up(self, member_id: str, version: int, *, claim_id: str, now: str) -> None:
         """Give the lease back at once (a send failed): the next retry may resume."""
-        self._update_version_if(member_id, version, "SET followup_until = :now", "followup_claim = :c",
-                                {":c": claim_id, ":now": now})
+        self._update_if(archive_version_key(member_id, version), "SET followup_until = :now", "followup_claim = :c",
+                        {":c": claim_id, ":now": now})
 
     def finish_follow_up(self, member_id: str, version: int, *, claim_id: str, at: str) -> None:
-        self._update_version_if(member_id, version,
-                                "SET followed_up_at = :at REMOVE followup_due, followup_claim, followup_until",
-                                "followup_claim = :c", {":c": claim_id, ":at": at})
+        self._update_if(archive_version_key(member_id, version),
+                        "SET followed_up_at = :at REMOVE followup_due, followup_claim, followup_until",
+                        "followup_claim = :c", {":c": claim_id, ":at": at})
 
     def get_transfer(self, member_id: str) -> dict[str, Any] | None:
         return self._get(transfer_key(member_id))

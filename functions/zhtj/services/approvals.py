@@ -89,6 +89,7 @@ from zhtj.services.archives import (
     ExtraConditionFailed,
     archive_of,
     decide_archive,
+    tell_decision,
     timestamp,
 )
 from zhtj.services.errors import InvalidRequest
@@ -541,26 +542,12 @@ def decide_by_link(token: str | None, *, approve: bool, reason: str | None, last
 
 
 def _follow_up(hashed: str, claim_id: str, link: Mapping[str, Any], ctx: LinkContext, now: datetime) -> None:
-    """The outcome e-mails of the decision the link recorded, under the link's claim, then the
-    follow-up is marked done. Everything is read back from the stored decision, so the attempt
-    that decided and a retry that resumes after it died send the same e-mails. A failed send
-    is logged (the decision stands) and leaves the follow-up due, for a retry of the link."""
-    member_id, version = str(link["member_id"]), int(link["version"])
-    member = ctx.ledger.member(member_id)
-    record = ctx.ledger.get_version(member_id, version)
-    if member is None or record is None or not record.get("decided_at"):
-        return  # nothing decided that could be told (a removed member): the flag stays, harmless
-    actor = Actor(str(record.get("decided_by")), str(record.get("decided_org_id")),
-                  str(record.get("decided_via") or VIA_LINK))
-    try:
-        ctx.events.archive_decided(member, version, record.get("decision") == "approved",
-                                   record.get("decision_reason"), actor)
-    except Exception as exc:
-        log.warning("decision e-mail failed", extra={"member_id": member_id, "version": version,
-                                                     "error": type(exc).__name__})
-        ctx.links.release(hashed, claim_id=claim_id)
-        return
-    ctx.links.finish_follow_up(hashed, claim_id=claim_id, at=timestamp(now))
+    """The outcome e-mails of the decision the link recorded, under the link's claim
+    (``zhtj.services.archives.tell_decision``); a failed send leaves it due for a retry of the link."""
+    tell_decision(str(link["member_id"]), int(link["version"]), ledger=ctx.ledger, events=ctx.events,
+                  default_via=VIA_LINK,
+                  finish=lambda: ctx.links.finish_follow_up(hashed, claim_id=claim_id, at=timestamp(now)),
+                  release=lambda: ctx.links.release(hashed, claim_id=claim_id))
 
 
 def _resume_follow_up(hashed: str, ctx: LinkContext, now: datetime) -> None:

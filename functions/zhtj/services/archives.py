@@ -680,22 +680,34 @@ def resume_follow_up(member_id: str, version: int, *, ledger: ArchiveLedger, eve
 
 def _follow_up(member_id: str, version: int, claim_id: str, *, ledger: ArchiveLedger, events: ArchiveEvents,
                now: datetime) -> None:
-    """The outcome e-mails of the stored decision (read back, so an attempt and a resumed
-    retry send the same), then the follow-up is done. A failed send is logged — the decision
-    stands — and gives the lease back for the next retry."""
+    tell_decision(member_id, version, ledger=ledger, events=events, default_via="console",
+                  finish=lambda: ledger.finish_follow_up(member_id, version, claim_id=claim_id, at=timestamp(now)),
+                  release=lambda: ledger.release_follow_up(member_id, version, claim_id=claim_id,
+                                                           now=timestamp(now)))
+
+
+def tell_decision(member_id: str, version: int, *, ledger: ArchiveLedger, events: ArchiveEvents, default_via: str,
+                  finish: Callable[[], None], release: Callable[[], None]) -> None:
+    """A decision's follow-up — the console's or the e-mailed link's, each keeping its lease
+    where it decided: the outcome e-mails of the stored decision (read back, so the attempt
+    that decided and a retry that resumes after it died send the same; ``events`` marks each
+    e-mail sent), then ``finish``. A failed send is logged — the decision stands — and
+    ``release`` gives the lease back for the next retry. Nothing decided that could be told (a
+    removed member): neither is called, and the follow-up stays due, harmless."""
     member, record = ledger.member(member_id), ledger.get_version(member_id, version)
     if member is None or record is None or not record.get("decided_at"):
         return
-    actor = Actor(str(record.get("decided_by")), str(record.get("decided_org_id")), str(record.get("decided_via")))
+    actor = Actor(str(record.get("decided_by")), str(record.get("decided_org_id")),
+                  str(record.get("decided_via") or default_via))
     try:
         events.archive_decided(member, version, record.get("decision") == "approved",
                                record.get("decision_reason"), actor)
     except Exception as exc:
         log.warning("decision e-mail failed", extra={"member_id": member_id, "version": version,
                                                      "error": type(exc).__name__})
-        ledger.release_follow_up(member_id, version, claim_id=claim_id, now=timestamp(now))
+        release()
         return
-    ledger.finish_follow_up(member_id, version, claim_id=claim_id, at=timestamp(now))
+    finish()
 
 
 # ---------------------------------------------------------------- 4. change requests (§4.5)
