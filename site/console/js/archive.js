@@ -234,11 +234,7 @@ function check(file) {
 async function upload() {
   verdict.hidden = true;
   const file = fileInput.files && fileInput.files[0];
-  const problems = check(file);
-  if (problems.length) {
-    uploadErrors.show(problems);
-    return;
-  }
+  if (uploadErrors.refuse(check(file))) return;
   let ticket;
   try {
     ticket = await post(`${archivePath()}/uploads`);

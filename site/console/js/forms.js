@@ -20,7 +20,7 @@ import { ApiError } from "./api.js";
 export const TITLE_PREFIX = "错误：";
 
 /**
- * 为一个表单建立错误显示。返回 { show(errors), clear(), summary }。
+ * 为一个表单建立错误显示。返回 { show(errors), refuse(errors), clear(), summary }。
  * errors 为 [{ field?: "name", message: "……" }]；field 是表单控件的 name。
  * options.aliases 把接口的字段名映射到表单控件名（两者不同时用）。
  */
@@ -108,7 +108,14 @@ export function createFormErrors(form, { title = "提交的内容有问题", ali
     marked.push({ field, control, errorId });
   }
 
-  return { show, clear, summary };
+  /** 有错误就显示并返回 true（调用方不再提交）；没有错误时什么也不做，返回 false。 */
+  function refuse(errors) {
+    if (!errors.length) return false;
+    show(errors);
+    return true;
+  }
+
+  return { show, refuse, clear, summary };
 }
 
 /** 把接口错误（或任何异常）变成 show() 接受的错误列表：有 field 的归到字段，其余归摘要。 */

@@ -65,11 +65,7 @@ function check(file) {
 async function submit(org) {
   result.hidden = true;
   const file = fileInput.files && fileInput.files[0];
-  const problems = check(file);
-  if (problems.length) {
-    errors.show(problems);
-    return;
-  }
+  if (errors.refuse(check(file))) return;
   let ticket;
   try {
     ticket = await post(`orgs/${encodeURIComponent(org.org_id)}/imports`, {

@@ -20,10 +20,7 @@ guardSubmit(form, async () => {
   const problems = [];
   if (!username) problems.push({ field: "username", message: "请输入用户名" });
   if (!password) problems.push({ field: "password", message: "请输入密码" });
-  if (problems.length) {
-    errors.show(problems);
-    return;
-  }
+  if (errors.refuse(problems)) return;
   try {
     const result = await post("auth/login", { username, password }, { auth: false });
     storeToken(result.id_token, result.expires_in);

@@ -108,11 +108,7 @@ function named(problems) {
 
 async function submit(branches) {
   success.hidden = true; // 上一次的“录入成功”不能和这一次的错误同时显示
-  const problems = check();
-  if (problems.length) {
-    errors.show(problems);
-    return;
-  }
+  if (errors.refuse(check())) return;
   const branchId = valueOf(form, BRANCH_FIELD);
   const body = {};
   for (const field of MEMBER_FIELDS) {

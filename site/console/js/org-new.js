@@ -100,11 +100,7 @@ function check() {
 
 async function submit(parent) {
   success.hidden = true; // 上一次的“创建成功”不能和这一次的错误同时显示
-  const problems = check();
-  if (problems.length) {
-    errors.show(problems);
-    return;
-  }
+  if (errors.refuse(check())) return;
   const kind = valueOf(form, "kind");
   const body = { kind, name: valueOf(form, "name"), short_name: valueOf(form, "short_name") };
   if (kind === KIND_NEEDING_INDUSTRY) body.industry = valueOf(form, "industry");

@@ -213,11 +213,7 @@ function check(form) {
 
 async function submit(plan, domain, form, errors) {
   success.hidden = true;
-  const problems = check(form);
-  if (problems.length) {
-    errors.show(problems);
-    return;
-  }
+  if (errors.refuse(check(form))) return;
   const childId = valueOf(form, "child_id");
   let result;
   try {
