@@ -32,6 +32,11 @@ from typing import Any
 
 _LOCK = threading.RLock()
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+# Reads take the lock too: moto's Query and Scan iterate the table's dict of items, and a write
+# in another thread that adds a partition key makes that loop raise "dictionary changed size
+# during iteration" (seen in CI: a registration's Query racing a take-back's Put). DynamoDB's
+# reads never fail that way; serialised, moto's don't either (they run under the GIL anyway).
+_READS = ("get_item", "query", "scan")
 _INSTALLED = False
 _IN_TRANSACTION = threading.local()
 
@@ -42,7 +47,7 @@ def make_dynamodb_writes_atomic() -> None:
         return
     from moto.dynamodb.models import DynamoDBBackend
 
-    for name in _WRITES:
+    for name in _WRITES + _READS:
         original = getattr(DynamoDBBackend, name)
 
         @functools.wraps(original)
