@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -24,6 +24,7 @@ from zhtj.readers.spreadsheet import (
     CellValue,
     ReadLimits,
     Row,
+    SheetRows,
     SpreadsheetRefused,
     read_spreadsheet,
 )
@@ -88,15 +89,25 @@ class ImportFile:
     ignored_headers: tuple[str, ...]  # header cells that are no template column (失败原因, notes)
 
 
+# Receives a read file's rows part by part, in file order, while the file is still being read
+# (check_import validates them meanwhile); the definition is the template the header matched.
+ImportRowsReceiver = Callable[[TemplateDefinition, list[ImportRow]], None]
+
+
 def read_import_file(
     data: bytes,
     filename: str = "",
     *,
     definitions: Sequence[TemplateDefinition] = tuple(TEMPLATES.values()),
     limits: ReadLimits = DEFAULT_LIMITS,
+    on_rows: ImportRowsReceiver | None = None,
 ) -> ImportFile:
-    """Read ``data`` as whichever of ``definitions`` its header row matches best."""
+    """Read ``data`` as whichever of ``definitions`` its header row matches best.
+
+    The header is matched on the first part the reader delivers, so a file that is not the
+    template is refused before the rest of it has been converted."""
     candidates = tuple(definitions)
+    rows = _TemplateRows(candidates, on_rows)
     try:
         sheet = read_spreadsheet(
             data,
@@ -104,9 +115,21 @@ def read_import_file(
             select=partial(_looks_like_a_template, candidates),
             preferred_sheets=[definition.sheet_name for definition in candidates],
             limits=limits,
+            on_rows=rows.receive,
         )
     except SpreadsheetRefused as refused:
         raise TemplateRefused(refused.code, refused.message) from None
+    match = rows.match or _header_match(candidates, sheet)  # no part came: the sheet was refused
+    if not rows.rows:
+        raise TemplateRefused(
+            "no_rows",
+            f"工作表“{sheet.sheet_name}”中没有填写任何数据，请从第{match.header_row + 1}行起逐行填写后再上传",
+        )
+    return ImportFile(match.definition, sheet.format, sheet.sheet_name, match.header_row, rows.rows, rows.ignored)
+
+
+def _header_match(candidates: tuple[TemplateDefinition, ...], sheet: SheetRows) -> HeaderMatch:
+    """The template whose header the sheet's first rows hold, or the refusal that says why not."""
     head = sheet.rows[:HEAD_ROWS]
     matches = [match for definition in candidates if (match := find_header(definition, head)) is not None]
     if not sheet.selected or not matches:
@@ -124,14 +147,7 @@ def read_import_file(
             f"工作表“{sheet.sheet_name}”缺少必填列“{'”“'.join(best.missing)}”。"
             f"请使用最新的“{best.definition.title}”，不要删除或修改表头",
         )
-    with paused_gc():
-        imported = _rows_of(best, sheet.format, sheet.sheet_name, sheet.rows, sheet.merged)
-    if not imported.rows:
-        raise TemplateRefused(
-            "no_rows",
-            f"工作表“{sheet.sheet_name}”中没有填写任何数据，请从第{best.header_row + 1}行起逐行填写后再上传",
-        )
-    return imported
+    return best
 
 
 def _looks_like_a_template(definitions: tuple[TemplateDefinition, ...], sheet_name: str, head: Sequence[Row]) -> bool:
@@ -142,61 +158,107 @@ def _looks_like_a_template(definitions: tuple[TemplateDefinition, ...], sheet_na
     return any(find_header(definition, numbered) is not None for definition in definitions)
 
 
-def _rows_of(
-    match: HeaderMatch,
-    file_format: str,
-    sheet_name: str,
-    rows: list[tuple[int, Row]],
-    merged: list[tuple[int, int, int, int]],
-) -> ImportFile:
-    positions = match.positions
-    header_cells = next(cells for number, cells in rows if number == match.header_row)
-    known = set(positions.values())
-    ignored = tuple(
-        str(value).strip() for index, value in enumerate(header_cells) if index not in known and normalise_header(value)
-    )
-    merged_rows = _rows_covered_by_wide_merges(merged, len(header_cells))
-    filled_down = _merged_down(merged, rows, match.header_row)
-    definition = match.definition
-    complete = all(name in positions for name in definition.column_names)
-    # With every column present, rows keep their cells in the template's order (ImportRow.cells).
-    names = definition.column_names if complete else tuple(positions)
-    indexes = tuple(positions[name] for name in names)
-    width = max(indexes) + 1
-    probe_index = indexes[0]
-    probe_header = normalise_header(names[0])
-    probe_first = probe_header[:1]
-    pick = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],)
-    result: list[ImportRow] = []
-    for number, cells in rows:
-        if number <= match.header_row or number in merged_rows:
-            continue
-        if len(cells) < width:
-            cells = cells + [None] * (width - len(cells))
-        if filled_down:
-            cells = [
-                filled_down.get((number, index), value) if value is None or value == "" else value
-                for index, value in enumerate(cells)
-            ]
-        picked = pick(cells)
-        probe = cells[probe_index]
-        # The header repeated (two files pasted one under the other). normalise_header only
-        # removes characters from NFKC-normal text, so a probe without the header's first
-        # character cannot match it: most rows skip the normalisation.
-        repeats_header = (isinstance(probe, str)
-                          and (probe_first in probe or not unicodedata.is_normalized("NFKC", probe))
-                          and normalise_header(probe) == probe_header)
-        if complete and not repeats_header and type(probe) is str and probe and not probe.isspace():
-            result.append(ImportRow(number, cells=picked, names=names))  # filled: its first column is
-            continue
-        values: dict[str, CellValue] = {name: None if _blank(value) else value
-                                        for name, value in zip(names, picked, strict=True)}
-        if list(values.values()).count(None) == len(values):
-            continue  # only cells outside the template's columns are filled: not a member
-        if repeats_header and _repeats_header(values):
-            continue
-        result.append(ImportRow(number, values))
-    return ImportFile(match.definition, file_format, sheet_name, match.header_row, result, ignored)
+class _TemplateRows:
+    """Turns the reader's parts into ImportRows as they arrive: the header is matched on the
+    first part; merged cells are filled down across parts (a merge's top row always comes
+    before the rows it covers)."""
+
+    def __init__(self, candidates: tuple[TemplateDefinition, ...], on_rows: ImportRowsReceiver | None) -> None:
+        self.candidates = candidates
+        self.on_rows = on_rows
+        self.match: HeaderMatch | None = None
+        self.rows: list[ImportRow] = []
+        self.ignored: tuple[str, ...] = ()
+
+    def receive(self, part: SheetRows) -> None:
+        if not part.selected:
+            return  # read_import_file refuses the sheet once the read is over
+        if self.match is None:
+            self._start(_header_match(self.candidates, part), part)
+        with paused_gc():
+            imported = self._map(part.rows)
+        self.rows.extend(imported)
+        if self.on_rows is not None and imported:
+            assert self.match is not None
+            self.on_rows(self.match.definition, imported)
+
+    def _start(self, match: HeaderMatch, first: SheetRows) -> None:
+        self.match = match
+        positions = match.positions
+        header_cells = next(cells for number, cells in first.rows if number == match.header_row)
+        known = set(positions.values())
+        self.ignored = tuple(
+            str(value).strip() for index, value in enumerate(header_cells)
+            if index not in known and normalise_header(value)
+        )
+        self.merged_rows = _rows_covered_by_wide_merges(first.merged, len(header_cells))
+        # Vertical merges below the header, by top row: (first column, last row) of each.
+        self.merge_tops: dict[int, list[tuple[int, int]]] = {}
+        for top, left, bottom, _right in first.merged:
+            if bottom > top > match.header_row:
+                self.merge_tops.setdefault(top, []).append((left, bottom))
+        self.filled_down: dict[tuple[int, int], CellValue] = {}
+        definition = match.definition
+        self.complete = all(name in positions for name in definition.column_names)
+        # With every column present, rows keep their cells in the template's order (ImportRow.cells).
+        self.names = definition.column_names if self.complete else tuple(positions)
+        indexes = tuple(positions[name] for name in self.names)
+        self.width = max(indexes) + 1
+        self.probe_index = indexes[0]
+        self.probe_header = normalise_header(self.names[0])
+        self.pick = operator.itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],)
+
+    def _fill_down_from(self, rows: list[tuple[int, Row]]) -> None:
+        """Cells under a vertically merged cell take its value: admins merge 「所在团支部」
+        over a whole class, and Excel stores the value in the top cell only. Only the
+        merge's first column is filled — its value belongs to that column, not to the ones
+        beside it."""
+        for number, cells in rows:
+            for left, bottom in self.merge_tops.get(number, ()):
+                value = cells[left - 1] if left - 1 < len(cells) else None
+                if value is None or value == "":
+                    continue
+                for covered in range(number + 1, min(bottom, number + 10_000) + 1):
+                    self.filled_down[(covered, left - 1)] = value
+
+    def _map(self, rows: list[tuple[int, Row]]) -> list[ImportRow]:
+        assert self.match is not None
+        header_row, merged_rows, names, width = self.match.header_row, self.merged_rows, self.names, self.width
+        probe_index, probe_header, pick, complete = self.probe_index, self.probe_header, self.pick, self.complete
+        probe_first = probe_header[:1]
+        if self.merge_tops:
+            self._fill_down_from(rows)
+        filled_down = self.filled_down
+        result: list[ImportRow] = []
+        for number, cells in rows:
+            if number <= header_row or number in merged_rows:
+                continue
+            if len(cells) < width:
+                cells = cells + [None] * (width - len(cells))
+            if filled_down:
+                cells = [
+                    filled_down.get((number, index), value) if value is None or value == "" else value
+                    for index, value in enumerate(cells)
+                ]
+            picked = pick(cells)
+            probe = cells[probe_index]
+            # The header repeated (two files pasted one under the other). normalise_header only
+            # removes characters from NFKC-normal text, so a probe without the header's first
+            # character cannot match it: most rows skip the normalisation.
+            repeats_header = (isinstance(probe, str)
+                              and (probe_first in probe or not unicodedata.is_normalized("NFKC", probe))
+                              and normalise_header(probe) == probe_header)
+            if complete and not repeats_header and type(probe) is str and probe and not probe.isspace():
+                result.append(ImportRow(number, cells=picked, names=names))  # filled: its first column is
+                continue
+            values: dict[str, CellValue] = {name: None if _blank(value) else value
+                                            for name, value in zip(names, picked, strict=True)}
+            if list(values.values()).count(None) == len(values):
+                continue  # only cells outside the template's columns are filled: not a member
+            if repeats_header and _repeats_header(values):
+                continue
+            result.append(ImportRow(number, values))
+        return result
 
 
 def _repeats_header(values: dict[str, CellValue]) -> bool:
@@ -211,28 +273,6 @@ def _rows_covered_by_wide_merges(merged: list[tuple[int, int, int, int]], width:
         if right - left + 1 >= max(3, width // 2):
             covered.update(range(top, min(bottom, top + 10_000) + 1))
     return covered
-
-
-def _merged_down(
-    merged: list[tuple[int, int, int, int]], rows: list[tuple[int, Row]], header_row: int
-) -> dict[tuple[int, int], CellValue]:
-    """Cells under a vertically merged cell take its value: admins merge 「所在团支部」 over
-    a whole class, and Excel stores the value in the top cell only. Only the merge's first
-    column is filled — its value belongs to that column, not to the ones beside it."""
-    if not merged:
-        return {}
-    by_number = dict(rows)
-    filled: dict[tuple[int, int], CellValue] = {}
-    for top, left, bottom, _right in merged:
-        if bottom <= top or top <= header_row:
-            continue
-        cells = by_number.get(top, [])
-        value = cells[left - 1] if left - 1 < len(cells) else None
-        if value is None or value == "":
-            continue
-        for number in range(top + 1, min(bottom, top + 10_000) + 1):
-            filled[(number, left - 1)] = value
-    return filled
 
 
 def _not_a_template_message(

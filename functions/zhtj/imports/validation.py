@@ -470,20 +470,40 @@ _VALIDATORS: Final[dict[str, tuple[Callable[[_Row, date], None], Callable[[Seque
 
 def validate_rows(definition: TemplateDefinition, rows: Iterable[ImportRow], today: date) -> list[RowResult]:
     """Check every row of a read template offline; results in file order, one per row."""
-    validate_one, flag_duplicates, bulk_path = _VALIDATORS[definition.key]
-    accept = bulk_path(definition, today) if bulk_path is not None else None
-    results: list[RowResult] = []
-    with paused_gc():
-        for source in rows:
-            values = accept(source) if accept is not None else None
-            if values is not None:
-                results.append(RowResult(source.row, values))
-                continue
-            row = _Row(definition, source)
-            validate_one(row, today)
-            results.append(row.finish())
-        flag_duplicates(results)
-    return results
+    validator = RowValidator(definition, today)
+    validator.add(rows)
+    return validator.finish()
+
+
+class RowValidator:
+    """``validate_rows`` for rows that come in parts (while the file is still being read):
+    each part is checked as it is added; the in-file duplicates, which need every row, are
+    flagged by ``finish``."""
+
+    def __init__(self, definition: TemplateDefinition, today: date) -> None:
+        self.definition = definition
+        self.today = today
+        self.validate_one, self.flag_duplicates, bulk_path = _VALIDATORS[definition.key]
+        self.accept = bulk_path(definition, today) if bulk_path is not None else None
+        self.results: list[RowResult] = []
+
+    def add(self, rows: Iterable[ImportRow]) -> None:
+        definition, today, accept, validate_one = self.definition, self.today, self.accept, self.validate_one
+        results = self.results
+        with paused_gc():
+            for source in rows:
+                values = accept(source) if accept is not None else None
+                if values is not None:
+                    results.append(RowResult(source.row, values))
+                    continue
+                row = _Row(definition, source)
+                validate_one(row, today)
+                results.append(row.finish())
+
+    def finish(self) -> list[RowResult]:
+        with paused_gc():
+            self.flag_duplicates(self.results)
+        return self.results
 
 
 # --- typed views of a passing row, for the import service --------------------------------

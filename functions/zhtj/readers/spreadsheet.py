@@ -34,10 +34,11 @@ import io
 import marshal
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from itertools import islice
 from typing import Final, Literal
 
 from zhtj.domain.errors import DomainError
@@ -46,7 +47,8 @@ from zhtj.readers.bounded import (
     BoundedFuncError,
     BoundedMemoryExceeded,
     BoundedTimeout,
-    run_bounded,
+    Emit,
+    run_bounded_streaming,
 )
 
 CellValue = str | int | float | bool | date | datetime | time | timedelta | None
@@ -59,6 +61,12 @@ SheetSelector = Callable[[str, Sequence[Row]], bool]
 MIB: Final = 1 << 20
 # The first rows handed to a SheetSelector (headers are looked for there).
 HEAD_ROWS: Final = 10
+# Rows per part when the child streams a sheet: small enough that the caller starts on the
+# rows early, large enough that the per-part cost (a pickle, a pipe write) stays negligible.
+PART_ROWS: Final = 1_000
+# Receives the rows as they arrive: each part is the sheet (name, merges, …) with some of its
+# rows, in order; the first part holds the sheet's first HEAD_ROWS rows at least.
+RowsReceiver = Callable[["SheetRows"], None]
 
 _OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (BIFF in an OLE2 compound file)
 _ZIP_MAGIC: Final = b"PK\x03\x04"
@@ -144,6 +152,7 @@ def read_spreadsheet(
     select: SheetSelector | None = None,
     preferred_sheets: Sequence[str] = (),
     limits: ReadLimits = DEFAULT_LIMITS,
+    on_rows: RowsReceiver | None = None,
 ) -> SheetRows:
     """Read the sheet to import from ``data``.
 
@@ -151,6 +160,10 @@ def read_spreadsheet(
     hidden sheets last; the first one ``select`` accepts is returned (all are acceptable
     when ``select`` is None). Raises ``SpreadsheetRefused`` with a Chinese message for
     anything that cannot be read — never a stack trace from the parser.
+
+    ``on_rows`` is given the rows part by part while the child is still reading (see
+    ``RowsReceiver``); an exception it raises ends the read and propagates. The sheet
+    returned holds all the rows either way.
     """
     if not data:
         raise SpreadsheetRefused("file_empty", "文件是空的，请检查后重新上传")
@@ -160,8 +173,16 @@ def read_spreadsheet(
             f"文件过大（{len(data) / MIB:.1f} MB），上限为{limits.max_file_bytes // MIB} MB，请分成多个文件上传",
         )
     kind = detect_format(data, filename)
+    parts: list[SheetRows] = []
+
+    def receive(packed: _PackedSheet) -> None:
+        part = packed.unpack()
+        parts.append(part)
+        if on_rows is not None:
+            on_rows(part)
+
     try:
-        outcome = run_bounded(
+        outcome = run_bounded_streaming(
             _parse_and_pack,
             data,
             kind,
@@ -169,12 +190,14 @@ def read_spreadsheet(
             select,
             tuple(preferred_sheets),
             limits,
+            on_part=receive,
             timeout_s=limits.timeout_s,
             memory_bytes=limits.memory_bytes,
             # The bomb pre-check runs beside the parse, not before it: the child is already
             # bounded (memory cap, kill timeout), so a bomb it meets only ends the child, and
             # the pre-check's refusal — the specific message — wins over whatever the child
-            # reports. Sequential, the pre-check cost a fifth of the read on top.
+            # reports (it runs before the first part is looked at). Sequential, the
+            # pre-check cost a fifth of the read on top.
             meanwhile=partial(precheck_xlsx, data, limits) if kind == "xlsx" else None,
         )
     except BoundedTimeout:
@@ -190,7 +213,12 @@ def read_spreadsheet(
         raise SpreadsheetRefused("file_corrupt", "文件已损坏或格式无法识别，请用Excel或WPS重新保存后上传") from None
     if isinstance(outcome, SpreadsheetRefused):
         raise outcome
-    return outcome.unpack()
+    receive(outcome)
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    rows = [row for part in parts for row in part.rows]
+    return SheetRows(first.format, first.sheet_name, rows, first.merged, first.selected, first.sheet_names)
 
 
 # --- the .xlsx pre-check (runs in the caller: bounded by construction) --------------------
@@ -398,6 +426,7 @@ def _pack(sheet: SheetRows) -> _PackedSheet:
 
 
 def _parse_and_pack(
+    emit: Emit,
     data: bytes,
     kind: SpreadsheetFormat,
     filename: str,
@@ -405,10 +434,13 @@ def _parse_and_pack(
     preferred_sheets: tuple[str, ...],
     limits: ReadLimits,
 ) -> _PackedSheet | SpreadsheetRefused:
+    """The child's side of read_spreadsheet: the selected sheet of a workbook is emitted in
+    parts as it is converted; what is returned is the last part (or the whole sheet, for
+    CSV and for a workbook with no selected sheet), or the refusal."""
     # The child lives for one parse and the memory cap bounds it: collecting garbage would
     # only walk (and copy-on-write) the heap it inherited from the caller.
     gc.disable()
-    outcome = _parse_in_child(data, kind, filename, select, preferred_sheets, limits)
+    outcome = _parse_in_child(data, kind, filename, select, preferred_sheets, limits, emit)
     return outcome if isinstance(outcome, SpreadsheetRefused) else _pack(outcome)
 
 
@@ -419,6 +451,7 @@ def _parse_in_child(
     select: SheetSelector | None,
     preferred_sheets: tuple[str, ...],
     limits: ReadLimits,
+    emit: Emit,
 ) -> SheetRows | SpreadsheetRefused:
     """Return the refusal instead of raising it: run_bounded reports a raised exception
     only by type name, and the admin must see our message."""
@@ -428,7 +461,7 @@ def _parse_in_child(
     try:
         if kind == "csv":
             return _read_csv(data, filename, select, limits)
-        return _read_workbook(data, kind, select, preferred_sheets, limits)
+        return _read_workbook(data, kind, select, preferred_sheets, limits, emit)
     except SpreadsheetRefused as refused:
         return refused
 
@@ -439,6 +472,7 @@ def _read_workbook(
     select: SheetSelector | None,
     preferred_sheets: tuple[str, ...],
     limits: ReadLimits,
+    emit: Emit,
 ) -> SheetRows:
     import python_calamine
 
@@ -472,38 +506,44 @@ def _read_workbook(
             if end is not None and (end[0] + 1 > limits.max_rows or end[1] + 1 > limits.max_columns):
                 raise _too_large(f"{column_letters(end[1] + 1)}{end[0] + 1}", limits)
             rows = _sheet_rows(sheet)
+            head = list(islice(rows, HEAD_ROWS))
             merged = [
                 (top + 1, left + 1, bottom + 1, right + 1)
                 for (top, left), (bottom, right) in (sheet.merged_cell_ranges or [])
             ]
+            result = SheetRows(format=kind, sheet_name=meta.name, rows=head, merged=merged, sheet_names=names)
+            if select is None or select(meta.name, [cells for _, cells in head]):
+                # The sheet to read: its first rows go out at once (the caller matches the
+                # header on them), the rest part by part; the last part is the return value.
+                while part := list(islice(rows, PART_ROWS)):
+                    emit(_pack(result))
+                    result = SheetRows(kind, meta.name, part, merged, sheet_names=names)
+                return result
+            if first is None and meta.visible == visible:
+                first = SheetRows(kind, meta.name, head + list(rows), merged, sheet_names=names)
         except SpreadsheetRefused:
             raise
         except Exception:
             raise SpreadsheetRefused(
                 "file_corrupt", f"工作表“{meta.name}”无法读取，文件可能已损坏，请用Excel或WPS重新保存后上传"
             ) from None
-        result = SheetRows(format=kind, sheet_name=meta.name, rows=rows, merged=merged, sheet_names=names)
-        if select is None or select(meta.name, [cells for _, cells in rows[:HEAD_ROWS]]):
-            return result
-        if first is None and meta.visible == visible:
-            first = result
     fallback = first or SheetRows(format=kind, sheet_name=names[0], rows=[], sheet_names=names)
     return SheetRows(format=kind, sheet_name=fallback.sheet_name, rows=fallback.rows, selected=False, sheet_names=names)
 
 
-def _sheet_rows(sheet: object) -> list[tuple[int, Row]]:
+def _sheet_rows(sheet: object) -> Iterator[tuple[int, Row]]:
     """Non-blank rows with their own 1-based numbers, trailing empty cells dropped.
 
-    ``to_python(skip_empty_area=False)`` starts at A1 whatever the first used cell, so a
-    list index is a row number minus one (the sheet's size was bounded before this).
+    ``iter_rows`` converts one row at a time (to_python converts the whole sheet before the
+    first row can be sent). It starts at row 1 but at the first used *column*, so a sheet
+    whose column A is empty gets its leading cells back: a list index is then a column
+    number minus one, as the header matching expects.
     """
-    raw: list[list[CellValue]] = sheet.to_python(skip_empty_area=False)  # type: ignore[attr-defined]
-    rows: list[tuple[int, Row]] = []
-    for number, cells in enumerate(raw, start=1):
-        trimmed = _trim(cells)
+    lead: Row = [""] * sheet.start[1] if sheet.start is not None else []  # type: ignore[attr-defined]
+    for number, cells in enumerate(sheet.iter_rows(), start=1):  # type: ignore[attr-defined]
+        trimmed = _trim(lead + cells if lead else cells)
         if trimmed:
-            rows.append((number, trimmed))
-    return rows
+            yield number, trimmed
 
 
 def _trim(cells: Sequence[CellValue]) -> Row:

@@ -4,7 +4,7 @@ system's template is .xls), and CSV in GB18030 and UTF-8 with a BOM."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -245,3 +245,67 @@ def test_csv_written_by_libreoffice(libreoffice: LibreOffice) -> None:
     )
     checked = check_import(csv_bytes, "x.csv", today=TODAY)
     assert checked.failed == [] and [result.row for result in checked.results] == [2, 3]
+
+
+def _varied_workbook() -> bytes:
+    """A file with everything that spans rows, below the first HEAD_ROWS rows (the reader's
+    first part): a merge over a class's 所在团支部, a section title merged across, blank rows,
+    the header pasted again, a duplicate ID, a date cell."""
+    rows = [member(i) for i in range(1, 21)]
+    rows[11] = member(12, 所在团支部=_OTHER_CLASS)
+    for index in (12, 13, 14):
+        rows[index] = member(index + 1, 所在团支部="")
+    rows[17] = member(18, 身份证号码=member(2)[1])  # the same person twice
+    workbook = openpyxl.load_workbook(io.BytesIO(filled_template(rows)))
+    sheet = workbook["团员信息"]
+    sheet.insert_rows(9, 3)  # members 8–20 now on rows 12–24
+    sheet.cell(row=9, column=1, value="二、初二年级")
+    sheet.merge_cells("A9:L9")
+    for column, name in enumerate(MEMBER_TEMPLATE.column_names, start=1):
+        sheet.cell(row=11, column=column, value=name)  # the header again, below a blank row
+    sheet.merge_cells("K16:K19")  # members 12–15: one class, its branch in the top cell
+    sheet.cell(row=20, column=6, value=datetime(2023, 3, 1))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+_OTHER_CLASS = "南京市第一中学初三（2）班团支部"
+
+
+@pytest.mark.parametrize("part_rows", [1, 2, 3, 5, 1000])
+def test_rows_read_in_parts_are_read_exactly_as_in_one(part_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader's child streams a sheet in parts of PART_ROWS rows (the caller validates
+    part n while the child converts n + 1). Merges, skipped rows and in-file duplicates that
+    straddle a part boundary come out as from a file read in one part."""
+    from zhtj.readers import spreadsheet
+
+    data = _varied_workbook()
+    monkeypatch.setattr(spreadsheet, "PART_ROWS", 100_000)
+    whole = check_import(data, "x.xlsx", today=TODAY)
+    monkeypatch.setattr(spreadsheet, "PART_ROWS", part_rows)  # the forked child inherits it
+    parts = check_import(data, "x.xlsx", today=TODAY)
+    assert parts.file == whole.file and parts.results == whole.results
+    # what the whole read finds, so that the comparison is about something
+    assert [row.row for row in whole.file.rows] == [*range(2, 9), *range(12, 25)]
+    assert [row.values["所在团支部"] for row in whole.file.rows[10:15]] == [member(1)[10]] + [_OTHER_CLASS] * 4
+    assert [result.row for result in whole.failed] == [3, 22]  # member 2 and member 18: one ID
+    assert whole.file.rows[15].values["入团年月"] == date(2023, 3, 1)  # a date cell crosses the pipe too
+
+
+def test_a_sheet_whose_column_a_is_empty_keeps_its_columns() -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "团员信息"
+    sheet.cell(row=3, column=2, value="说明：从B列起填写")
+    for column, name in enumerate(MEMBER_TEMPLATE.column_names, start=3):
+        sheet.cell(row=4, column=column, value=name)
+    for column, value in enumerate(member(1), start=3):
+        sheet.cell(row=5, column=column, value=value or None)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    sheet_rows = read_spreadsheet(buffer.getvalue(), "x.xlsx")
+    assert [(number, cells[:4]) for number, cells in sheet_rows.rows][:2] == [
+        (3, ["", "说明：从B列起填写"]), (4, ["", "", "姓名", "身份证号码"])]
+    imported = read_import_file(buffer.getvalue(), "x.xlsx")
+    assert imported.header_row == 4 and imported.rows[0].values["身份证号码"] == member(1)[1]

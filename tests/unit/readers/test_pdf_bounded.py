@@ -7,7 +7,9 @@ import multiprocessing
 import os
 import re
 import signal
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,9 @@ from zhtj.readers.bounded import (
     BoundedFuncError,
     BoundedMemoryExceeded,
     BoundedTimeout,
+    Emit,
     run_bounded,
+    run_bounded_streaming,
 )
 
 MiB = 1024 * 1024
@@ -133,6 +137,77 @@ def test_meanwhile_runs_beside_the_child_and_its_exception_ends_the_child() -> N
     with pytest.raises(RuntimeError, match="refused"):
         run_bounded(_spin, timeout_s=TIMEOUT, memory_bytes=MEMORY, meanwhile=refuse)
     # the spinning child is gone (the autouse fixture checks), long before TIMEOUT
+
+
+def _count_to(emit: Emit, n: int) -> str:
+    for index in range(n):
+        emit(index)
+    return "done"
+
+
+def test_streamed_parts_arrive_in_order_before_the_result() -> None:
+    seen: list[int] = []
+    result = run_bounded_streaming(_count_to, 5, on_part=seen.append, timeout_s=TIMEOUT, memory_bytes=MEMORY)
+    assert (seen, result) == ([0, 1, 2, 3, 4], "done")
+
+
+def test_the_caller_works_on_a_part_while_the_child_is_still_running(tmp_path: Path) -> None:
+    """The child makes part 1 only once the caller has handled part 0 (it waits for the
+    caller's mark): parts that reached the caller only at the end would time the call out."""
+    mark = tmp_path / "part-0-handled"
+
+    def parts(emit: Emit) -> str:
+        emit(0)
+        while not mark.exists():
+            time.sleep(0.01)
+        emit(1)
+        return "done"
+
+    def handle(part: int) -> None:
+        seen.append(part)
+        mark.touch()
+
+    seen: list[int] = []
+    assert run_bounded_streaming(parts, on_part=handle, timeout_s=TIMEOUT, memory_bytes=MEMORY) == "done"
+    assert seen == [0, 1]
+
+
+def test_the_child_runs_ahead_while_the_caller_is_busy(tmp_path: Path) -> None:
+    """The pipe holds several parts (1 MiB, not Linux's default 64 KiB): the child sends
+    five 150 KB parts and finishes while the caller is still busy with the first."""
+    finished = tmp_path / "child-finished"
+
+    def parts(emit: Emit) -> str:
+        for _ in range(5):
+            emit(b"x" * 150_000)
+        finished.touch()
+        return "done"
+
+    def slow(_part: bytes) -> None:
+        while not finished.exists():
+            time.sleep(0.01)
+
+    assert run_bounded_streaming(parts, on_part=slow, timeout_s=TIMEOUT, memory_bytes=MEMORY) == "done"
+
+
+def _emit_forever(emit: Emit) -> None:
+    while True:
+        emit(b"x" * 1000)
+
+
+def test_a_part_the_caller_refuses_ends_the_child() -> None:
+    def refuse(_part: bytes) -> None:
+        raise RuntimeError("not a template")
+
+    with pytest.raises(RuntimeError, match="not a template"):
+        run_bounded_streaming(_emit_forever, on_part=refuse, timeout_s=TIMEOUT, memory_bytes=MEMORY)
+    # the emitting child is gone (the autouse fixture checks)
+
+
+def test_the_timeout_bounds_the_callers_work_on_parts_too() -> None:
+    with pytest.raises(BoundedTimeout):
+        run_bounded_streaming(_emit_forever, on_part=lambda _part: time.sleep(0.05), timeout_s=0.5,
+                              memory_bytes=MEMORY)
 
 
 def test_unpicklable_result_is_an_error_not_a_hang() -> None:
