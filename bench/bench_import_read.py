@@ -6,7 +6,8 @@ peak memory is its own:
 
 (a) bare read — python-calamine in this process, the whole sheet to Python lists (the
     fastest reader measured: 50,000 × 15 .xlsx in ~1 s; openpyxl read-only takes ~10 s);
-(b) check-import's full offline path — zip pre-check, the parse in a bounded child process,
+(b) check-import's full offline path — zip pre-check, the parse in a bounded child process
+    that sends the sheet in parts while this process validates the parts already received,
     header matching, row normalisation and every offline rule (``zhtj.imports.check_import``);
     its first half alone (read as a template, no row rules) is printed too, to show where
     the time goes.
