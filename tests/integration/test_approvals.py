@@ -576,3 +576,167 @@ def test_a_console_outcome_email_that_failed_is_sent_by_the_next_try(world: Worl
     with pytest.raises(_DECIDED):
         _console_decide(world, member_id, datetime.now(UTC))
     assert len(mails(subject="审批结果")) == after
+
+
+# ------------------------------------------------------------------ the follow-up sweeper
+def _all_listed(world: World) -> list[Any]:
+    return world.container.archives.due_follow_ups(decided_after="0", decided_before="9", limit=1000)
+
+
+def _dies_at_the_outcome_mail(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
+    events = world.container.archive_events
+    real = events.mailer.send
+
+    def dying(to: str, message: Any) -> str:
+        if "审批结果" in message.subject:
+            raise _Killed()
+        return real(to, message)
+
+    monkeypatch.setattr(events.mailer, "send", dying)
+    return real
+
+
+def test_a_link_decision_no_one_retries_is_told_by_the_sweeper(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The approver's page died after the decision's transaction and the approver never taps
+    again: the sweeper sends the outcome e-mail once GRACE has passed, once, and the follow-up
+    leaves the list."""
+    from zhtj.handlers import scheduled
+    from zhtj.services import follow_ups
+
+    member_id = world.member("202332000250")
+    world.upload(member_id, "202332000250")
+    token = link_for(world)
+    real = _dies_at_the_outcome_mail(world, monkeypatch)
+    now = datetime.now(UTC)
+    with pytest.raises(_Killed):
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0250", ctx=world.ctx(), now=now)
+    monkeypatch.setattr(world.container.archive_events.mailer, "send", real)
+    before = len(mails("branch1@test.zhtj.local", "审批结果"))
+    listed = [f for f in _all_listed(world) if f.link_hash == token_hash(token)]
+    assert len(listed) == 1
+
+    early = scheduled.sweep(world.container, now + timedelta(seconds=30))  # within GRACE: the attempt's
+    assert early.resumed == 0 and len(mails("branch1@test.zhtj.local", "审批结果")) == before
+    later = now + follow_ups.GRACE + timedelta(seconds=1)
+    assert scheduled.sweep(world.container, later).resumed == 1
+    assert len(mails("branch1@test.zhtj.local", "审批结果")) == before + 1
+    assert scheduled.sweep(world.container, later + timedelta(minutes=10)).as_dict() == {"due": 0, "resumed": 0}
+    assert len(mails("branch1@test.zhtj.local", "审批结果")) == before + 1
+    link = world.container.approval_links.get_link(token_hash(token))
+    assert link is not None and "followup_due" not in link and "gsi1pk" not in link
+    assert [f for f in _all_listed(world) if f.link_hash == token_hash(token)] == []
+
+
+def test_a_console_decision_left_due_is_told_by_the_sweeper_and_old_ones_are_left(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zhtj.handlers import scheduled
+    from zhtj.services import follow_ups
+
+    member_id = world.member("202332000251")
+    world.upload(member_id, "202332000251")
+    real = _dies_at_the_outcome_mail(world, monkeypatch)
+    now = datetime.now(UTC)
+    with pytest.raises(_Killed):
+        _console_decide(world, member_id, now)
+    monkeypatch.setattr(world.container.archive_events.mailer, "send", real)
+    before = _outcome_mails()
+    mine = [f for f in _all_listed(world) if f.member_id == member_id]
+    assert [(f.version, f.link_hash) for f in mine] == [(1, None)]
+
+    # two weeks on, no run had told it (the function was down): left for an operator, still listed
+    stale = scheduled.sweep(world.container, now + follow_ups.HORIZON + timedelta(days=1))
+    assert stale.resumed == 0 and _outcome_mails() == before
+    assert [f.member_id for f in _all_listed(world) if f.member_id == member_id] == [member_id]
+
+    assert scheduled.sweep(world.container, now + follow_ups.GRACE + timedelta(seconds=1)).resumed == 1
+    new = _outcome_mails()
+    for address in before:
+        new.remove(address)
+    assert new == ["branch1@test.zhtj.local"]
+    record = world.container.archives.get_version(member_id, 1)
+    assert record is not None and "followup_due" not in record and "gsi1pk" not in record
+    assert [f for f in _all_listed(world) if f.member_id == member_id] == []
+
+
+def test_decisions_that_told_their_outcome_leave_nothing_listed(world: World) -> None:
+    member_id = world.member("202332000252")
+    world.upload(member_id, "202332000252")
+    token = link_for(world)
+    approvals.decide_by_link(token, approve=False, reason="首页编号与系统不一致", last_four=None, ctx=world.ctx(),
+                             now=datetime.now(UTC))
+    other = world.member("202332000253")
+    world.upload(other, "202332000253")
+    _console_decide(world, other, datetime.now(UTC))
+    listed = _all_listed(world)
+    assert [f for f in listed if f.link_hash == token_hash(token) or f.member_id in (member_id, other)] == []
+
+
+def _allowed(statements: list[dict[str, Any]], action: str, resource: str, leading_key: str | None) -> bool:
+    """A small evaluator of the function's own Allow statements: the action, the resource
+    (``table`` or ``index/NAME``, from the template's GetAtt/Sub) and the LeadingKeys patterns."""
+    import fnmatch
+
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if action not in actions:
+            continue
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        names = ["table" if target == {"Fn::GetAtt": ["Table", "Arn"]} else
+                 str(target.get("Fn::Sub", "")).replace("${Table.Arn}/", "") if isinstance(target, dict) else target
+                 for target in targets]
+        if action.startswith("dynamodb:") and resource not in names:
+            continue
+        patterns = (statement.get("Condition", {}).get("ForAllValues:StringLike", {})
+                    .get("dynamodb:LeadingKeys"))
+        if patterns is None or (leading_key is not None and any(fnmatch.fnmatchcase(leading_key, p)
+                                                                for p in patterns)):
+            return True
+    return False
+
+
+def test_the_sweeper_needs_nothing_its_policy_does_not_allow(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call a sweep makes — a link's and a console decision's follow-up — checked against
+    template.yaml's FollowUpFunction statements: least privilege that is also enough."""
+    from zhtj.handlers import scheduled
+    from zhtj.services import follow_ups
+
+    link_member = world.member("202332000254")
+    world.upload(link_member, "202332000254")
+    token = link_for(world)
+    console_member = world.member("202332000255")
+    world.upload(console_member, "202332000255")
+    real = _dies_at_the_outcome_mail(world, monkeypatch)
+    now = datetime.now(UTC)
+    with pytest.raises(_Killed):
+        approvals.decide_by_link(token, approve=True, reason=None, last_four="0254", ctx=world.ctx(), now=now)
+    with pytest.raises(_Killed):
+        _console_decide(world, console_member, now)
+    monkeypatch.setattr(world.container.archive_events.mailer, "send", real)
+    world.container.directory.forget()  # the run lists the admins itself, as a fresh function would
+
+    calls: list[tuple[str, str, str | None]] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        service = model.service_model.endpoint_prefix
+        action = f"{service}:{model.name}"
+        if service != "dynamodb":
+            calls.append((action, "", None))
+            return
+        resource = f"index/{params['IndexName']}" if params.get("IndexName") else "table"
+        key = params.get("Key", {}).get("pk", {}).get("S") or params.get("Item", {}).get("pk", {}).get("S")
+        if key is None and "ExpressionAttributeValues" in params:  # a Query: its partition value
+            key = params["ExpressionAttributeValues"].get(":pk", {}).get("S")
+        calls.append((action, resource, key))
+
+    for service in ("dynamodb", "ses", "cognito-idp"):
+        world.container.clients.client(service).meta.events.register("provide-client-params", record)
+    run = scheduled.sweep(world.container, now + follow_ups.GRACE + timedelta(seconds=1))
+    assert run.resumed == 2
+
+    statements = load_template()["Resources"]["FollowUpFunction"]["Properties"]["Policies"][0]["Statement"]
+    assert {action for action, _, _ in calls} >= {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
+                                                  "dynamodb:PutItem", "email:SendTemplatedEmail",
+                                                  "cognito-idp:ListUsers"}
+    refused = [(action, resource, key and key.split("#")[0]) for action, resource, key in calls
+               if not _allowed(statements, action.replace("email:", "ses:"), resource, key)]
+    assert refused == []

@@ -46,6 +46,7 @@ from zhtj.domain.glossary import Domain, Industry, OrgKind
 from zhtj.domain.numbers import Segment
 from zhtj.domain.orgs import Organisation, path_key
 from zhtj.services.errors import Conflict
+from zhtj.services.follow_ups import DueFollowUp
 from zhtj.services.members import HeldSegment, QuotaUse
 
 GSI_CHILDREN = "gsi1"
@@ -75,6 +76,29 @@ def member_index_keys(member_id: str, name: str, branch_path: Sequence[str]) -> 
     prefix = path_key(branch_path)
     return {"gsi1pk": f"MEMBERNAME#{branch_path[0]}#{name}", "gsi1sk": f"{prefix}{member_id}",
             "gsi2pk": f"TREE#{branch_path[0]}", "gsi2sk": f"MEMBER#{prefix}{member_id}"}
+
+
+FOLLOW_UPS_PARTITION = "FOLLOWUPS"
+
+
+def due_follow_up_keys(follow_up: DueFollowUp) -> dict[str, str]:
+    """gsi1 keys of an item whose decision's follow-up (the outcome e-mails) is still due: a
+    sparse list, by decision time, that the follow-up sweeper reads (zhtj.services.follow_ups).
+    Written in the decision's own transaction, removed with ``followup_due`` when it is done."""
+    if follow_up.link_hash is not None:
+        ref = f"LINK#{follow_up.link_hash}"
+    else:
+        ref = f"ARCHIVE#{follow_up.member_id}#{follow_up.version}"
+    return {"gsi1pk": FOLLOW_UPS_PARTITION, "gsi1sk": f"{follow_up.decided_at}#{ref}"}
+
+
+def due_follow_up_of(sort_key: str) -> DueFollowUp:
+    """The inverse of ``due_follow_up_keys`` for an item of the list."""
+    decided_at, kind, ref = sort_key.split("#", 2)
+    if kind == "LINK":
+        return DueFollowUp(decided_at, link_hash=ref)
+    member_id, version = ref.rsplit("#", 1)
+    return DueFollowUp(decided_at, member_id=member_id, version=int(version))
 
 
 def segment_key(holder_id: str, year: int, domain: str, first: int) -> dict[str, str]:

@@ -43,7 +43,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from zhtj.adapters.dynamodb import GSI_TREE, TableAdapter, from_item, to_item
+from zhtj.adapters.dynamodb import GSI_TREE, TableAdapter, due_follow_up_keys, from_item, to_item
+from zhtj.services.follow_ups import DueFollowUp
 
 LINK_TTL_GRACE_SECONDS = 30 * 86400
 OUTCOME_TTL_SECONDS = 60 * 86400
@@ -152,15 +153,18 @@ class DynamoApprovalStore(TableAdapter):
         """The transaction item that consumes a link in the decision's own TransactWriteItems
         (``ArchiveChange.extra``): only an unconsumed, unexpired, unlocked link held by this
         attempt's claim. The claim stays (the follow-up runs under it) and ``followup_due``
-        records that the outcome e-mails are still to go out."""
+        records that the outcome e-mails are still to go out (listed for the sweeper, too)."""
+        listed = due_follow_up_keys(DueFollowUp(at, link_hash=token_hash))
         return {"Update": {
             "TableName": self.table_name, "Key": to_item(link_key(token_hash)),
-            "UpdateExpression": "SET consumed_at = :at, consumed_decision = :d, followup_due = :due",
+            "UpdateExpression": "SET consumed_at = :at, consumed_decision = :d, followup_due = :due, "
+                                "gsi1pk = :fpk, gsi1sk = :fsk",
             "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(consumed_at) AND "
                                    "claim_id = :c AND link_expires_at > :now AND "
                                    "(attribute_not_exists(wrong_answers) OR wrong_answers < :max)",
-            "ExpressionAttributeValues": to_item({":at": at, ":d": decision, ":now": now, ":max": max_wrong,
-                                                  ":c": claim_id, ":due": True}),
+            "ExpressionAttributeValues": to_item({
+                ":at": at, ":d": decision, ":now": now, ":max": max_wrong, ":c": claim_id, ":due": True,
+                ":fpk": listed["gsi1pk"], ":fsk": listed["gsi1sk"]}),
         }}
 
     def claim_follow_up(self, token_hash: str, *, claim_id: str, now: str, until: str) -> bool:
@@ -175,7 +179,8 @@ class DynamoApprovalStore(TableAdapter):
     def finish_follow_up(self, token_hash: str, *, claim_id: str, at: str) -> None:
         """The follow-up is done: nothing is due any more and the claim is given back. A
         holder whose lease ran out and was taken over leaves it to the one that took it."""
-        self._update_link_if(token_hash, "SET followed_up_at = :at REMOVE followup_due, claim_id, claim_until",
+        self._update_link_if(token_hash,
+                             "SET followed_up_at = :at REMOVE followup_due, claim_id, claim_until, gsi1pk, gsi1sk",
                              "claim_id = :c", {":c": claim_id, ":at": at})
 
     def outcome_sent(self, member_id: str, version: int, username: str) -> bool:

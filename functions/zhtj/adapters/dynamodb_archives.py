@@ -33,8 +33,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from zhtj.adapters.dynamodb import (
+    FOLLOW_UPS_PARTITION,
+    GSI_CHILDREN,
     GSI_TREE,
     TableAdapter,
+    due_follow_up_keys,
+    due_follow_up_of,
     from_item,
     member_index_keys,
     member_key,
@@ -52,6 +56,7 @@ from zhtj.services.archives import (
     UploadStatus,
 )
 from zhtj.services.errors import Conflict
+from zhtj.services.follow_ups import DueFollowUp
 
 # What a summary needs of each member (a projection: the items are read whole and billed so,
 # but less crosses the wire).
@@ -170,8 +175,27 @@ class DynamoArchiveStore(TableAdapter):
 
     def finish_follow_up(self, member_id: str, version: int, *, claim_id: str, at: str) -> None:
         self._update_if(archive_version_key(member_id, version),
-                        "SET followed_up_at = :at REMOVE followup_due, followup_claim, followup_until",
+                        "SET followed_up_at = :at REMOVE followup_due, followup_claim, followup_until, gsi1pk, gsi1sk",
                         "followup_claim = :c", {":c": claim_id, ":at": at})
+
+    def due_follow_ups(self, *, decided_after: str, decided_before: str, limit: int) -> list[DueFollowUp]:
+        """The decisions — by console or by link — whose follow-up is still due, oldest first:
+        one Query of the sparse gsi1 list ``FOLLOWUPS`` (due_follow_up_keys)."""
+        found: list[DueFollowUp] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name, "IndexName": GSI_CHILDREN,
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :after AND :before",
+            "ExpressionAttributeValues": to_item({":pk": FOLLOW_UPS_PARTITION, ":after": decided_after,
+                                                  ":before": decided_before}),
+            "ProjectionExpression": "gsi1sk",
+        }
+        while len(found) < limit:
+            result = self.client.query(Limit=limit - len(found), **kwargs)
+            found += [due_follow_up_of(str(from_item(item)["gsi1sk"])) for item in result.get("Items", [])]
+            if "LastEvaluatedKey" not in result:
+                break
+            kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        return found
 
     def get_transfer(self, member_id: str) -> dict[str, Any] | None:
         return self._get(transfer_key(member_id))
@@ -245,6 +269,9 @@ class DynamoArchiveStore(TableAdapter):
             kinds.append("version")
         if change.decided_version is not None:
             version, decision = change.decided_version
+            if decision.get("followup_due"):
+                listed = DueFollowUp(str(decision["decided_at"]), member_id=member_id, version=version)
+                decision = {**decision, **due_follow_up_keys(listed)}
             decided = _Expression()
             items.append({"Update": decided.into({
                 "TableName": self.table_name, "Key": to_item(archive_version_key(member_id, version)),

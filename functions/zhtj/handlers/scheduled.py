@@ -1,5 +1,5 @@
-"""Scheduled jobs (template.yaml → ReminderFunction, an EventBridge Scheduler ``ScheduleV2``
-event every morning, Beijing time).
+"""Scheduled jobs: template.yaml → ReminderFunction (an EventBridge Scheduler ``ScheduleV2``
+event every morning, Beijing time) and FollowUpFunction (every 10 minutes).
 
 ``reminders_handler`` sends the day's reminder digests (zhtj.services.reminders). The day is
 the Beijing date of the schedule's own ``scheduled_time`` (the template passes
@@ -8,7 +8,11 @@ day and, the sends being idempotent per (date, kind, recipient), sends only what
 An event may also name ``{"date": "YYYY-MM-DD"}`` (a manual run); without either, today.
 
 When some digests failed to send, the handler raises after the run: the scheduler's retry
-then sends exactly those (their claims were released)."""
+then sends exactly those (their claims were released).
+
+``follow_ups_handler`` finishes decisions' follow-ups (outcome e-mails) that no attempt
+finished (zhtj.services.follow_ups). A send that fails again stays due for the next run, so
+it does not raise: the next schedule is the retry."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from typing import Any
 from zhtj import bootstrap
 from zhtj.handlers.logs import logger
 from zhtj.services import reminders
-from zhtj.services.approvals import BEIJING
+from zhtj.services.approvals import BEIJING, LinkContext
+from zhtj.services.follow_ups import SweepRun, sweep_follow_ups
 
 
 class RemindersIncomplete(RuntimeError):
@@ -47,3 +52,16 @@ def reminders_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if result.failed:
         raise RemindersIncomplete(f"{result.failed} reminder digests failed: {', '.join(result.errors[:10])}")
     return result.as_dict()
+
+
+def sweep(container: bootstrap.Container, now: datetime) -> SweepRun:
+    links = LinkContext(links=container.approval_links, directory=container.directory, ledger=container.archives,
+                        files=container.archive_files, events=container.archive_events,
+                        url_ttl_seconds=int(container.settings.url_ttl_seconds))
+    return sweep_follow_ups(due=container.archives, links=links, now=now)
+
+
+def follow_ups_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = sweep(bootstrap.container(), datetime.now(UTC)).as_dict()
+    logger().info("follow-ups swept", extra=result)
+    return result

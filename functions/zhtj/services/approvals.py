@@ -484,7 +484,7 @@ def decide_by_link(token: str | None, *, approve: bool, reason: str | None, last
         opened = _open(token, ctx, now)
     except LinkRefused as refused:
         if refused.code == "already_decided":
-            _resume_follow_up(token_hash(str(token)), ctx, now)
+            resume_link_follow_up(token_hash(str(token)), ctx, now)
         raise
     member, link = opened.member, opened.link
     number = str(member["member_number"])
@@ -550,14 +550,17 @@ def _follow_up(hashed: str, claim_id: str, link: Mapping[str, Any], ctx: LinkCon
                   release=lambda: ctx.links.release(hashed, claim_id=claim_id))
 
 
-def _resume_follow_up(hashed: str, ctx: LinkContext, now: datetime) -> None:
-    """A retry of a consumed link: finish a follow-up the attempt that decided left due (it
-    died after its transaction). Nothing when none is due, or while a live attempt holds the
-    link — the holder finishes it itself."""
+def resume_link_follow_up(hashed: str, ctx: LinkContext, now: datetime) -> bool:
+    """A retry of a consumed link, or the sweeper (zhtj.services.follow_ups): finish a
+    follow-up the attempt that decided left due (it died after its transaction). Nothing when
+    none is due, or while a live attempt holds the link — the holder finishes it itself.
+    True when this call took the follow-up over."""
     link = ctx.links.get_link(hashed)
     if link is None or not link.get("followup_due"):
-        return
+        return False
     claim_id = secrets.token_hex(8)
     stamp, until = _lease(now)
-    if ctx.links.claim_follow_up(hashed, claim_id=claim_id, now=stamp, until=until):
-        _follow_up(hashed, claim_id, link, ctx, now)
+    if not ctx.links.claim_follow_up(hashed, claim_id=claim_id, now=stamp, until=until):
+        return False
+    _follow_up(hashed, claim_id, link, ctx, now)
+    return True

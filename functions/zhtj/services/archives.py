@@ -667,15 +667,18 @@ def _lease_end(now: datetime) -> str:
 
 
 def resume_follow_up(member_id: str, version: int, *, ledger: ArchiveLedger, events: ArchiveEvents,
-                     now: datetime) -> None:
+                     now: datetime) -> bool:
     """Finish a decision's follow-up that its attempt left due (it died, or a send failed);
-    nothing while a live attempt holds it."""
+    nothing while a live attempt holds it. The decider's retry and the sweeper
+    (zhtj.services.follow_ups) call it; True when this call took the follow-up over."""
     record = ledger.get_version(member_id, version)
     if not record or not record.get("followup_due"):
-        return
+        return False
     claim_id = secrets.token_hex(8)
-    if ledger.claim_follow_up(member_id, version, claim_id=claim_id, now=timestamp(now), until=_lease_end(now)):
-        _follow_up(member_id, version, claim_id, ledger=ledger, events=events, now=now)
+    if not ledger.claim_follow_up(member_id, version, claim_id=claim_id, now=timestamp(now), until=_lease_end(now)):
+        return False
+    _follow_up(member_id, version, claim_id, ledger=ledger, events=events, now=now)
+    return True
 
 
 def _follow_up(member_id: str, version: int, claim_id: str, *, ledger: ArchiveLedger, events: ArchiveEvents,
