@@ -155,3 +155,23 @@ def test_the_lock_cut_keeps_pins_and_hashes_and_judges_markers_for_lambda() -> N
     assert not Requirement("x; sys_platform == 'win32'").marker.evaluate(dict(rr.LAMBDA_ENVIRONMENT))  # type: ignore[union-attr]
     with pytest.raises(ValueError, match=r"not in requirements\.lock"):
         rr.render(lock, ["c"])
+
+
+def test_what_the_archive_bucket_keeps_and_what_expires() -> None:
+    """Every kind of object the code writes into the archive bucket, against its lifecycle:
+    uploads, failure reports (ID numbers of failed rows) and refused files expire; the
+    archives — every version — never do."""
+    from zhtj.services import archives, import_jobs
+
+    rules = RESOURCES["ArchiveBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+
+    def expiry(key: str) -> int | None:
+        days = [rule["ExpirationInDays"] for rule in rules if key.startswith(rule["Prefix"])]
+        assert len(days) <= 1, key
+        return days[0] if days else None
+
+    assert expiry(archives.upload_key("m1", "u1")) == 30
+    assert expiry(import_jobs.upload_key("j1", "xlsx")) == 30
+    assert expiry(import_jobs.report_key("j1")) == 30
+    assert expiry(archives.refused_object_key("m1", "u1")) == 90
+    assert expiry(archives.archive_object_key("m1", 3)) is None
