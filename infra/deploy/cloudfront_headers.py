@@ -15,9 +15,9 @@ site CSP's hashes; a changed rule in headers.py changes a policy).
 Two things differ from the local rendering, both because CloudFront serves HTTPS on AWS:
 ``tls=True`` (HSTS), and the storage origins — the archive bucket, to which the console POSTs
 presigned uploads and from which pdf.js fetches presigned PDFs — are CloudFormation expressions.
-boto3 presigns for the bucket's global virtual-host name (``BUCKET.s3.amazonaws.com``) in the
-``aws`` partition and the regional one (``BUCKET.s3.REGION.amazonaws.com.cn``) in China, so both
-forms are allowed; each names this one bucket, never the shared endpoint. The bucket's name is
+The adapters presign for the bucket's regional virtual-host name (``BUCKET.s3.REGION.amazonaws.com``,
+``….amazonaws.com.cn`` in China; ``zhtj.adapters.aws`` says why not the global one), so that is
+the one form allowed: it names this one bucket, never the shared endpoint. The bucket's name is
 spelled out as in ``UploadQueuePolicy`` (the bucket depends on nothing here, and no cycle forms).
 """
 
@@ -40,7 +40,6 @@ ARCHIVE_BUCKET = "zhtj-${Stage}-archives-${AWS::AccountId}-${AWS::Region}"
 
 #: The storage origins as placeholders HeaderPolicy accepts, and what each stands for in ``!Sub``.
 STORAGE_ORIGINS: dict[str, str] = {
-    "https://archive-bucket-global.invalid": f"https://{ARCHIVE_BUCKET}.s3.${{AWS::URLSuffix}}",
     "https://archive-bucket-regional.invalid": f"https://{ARCHIVE_BUCKET}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}",
 }
 

@@ -33,7 +33,12 @@ class ClientFactory:
         config = Config(
             signature_version="s3v4" if service == "s3" else None,
             retries={"mode": "standard", "max_attempts": 5},
-            s3={"addressing_style": "path"} if self._settings.endpoint_url else None,
+            s3=({"addressing_style": "path"} if self._settings.endpoint_url else
+                # On AWS, URLs the browser uses (presigned POST and GET) name the bucket's own
+                # region: botocore's default, the global host bucket.s3.amazonaws.com, answers a
+                # bucket outside us-east-1 with a 307 for its first hours, and a browser does
+                # not follow a redirect of a CORS upload.
+                {"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"}),
             max_pool_connections=32,
         )
         session: Any = self._session or boto3.session.Session()
