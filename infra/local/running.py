@@ -71,7 +71,10 @@ def start_stack(work: Path, *, timeout_s: float = 180, build_site: bool = True) 
     port = free_port()
     log_path = work / "stack.log"
     env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'functions'}{os.pathsep}{REPO_ROOT}", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "zhtj.cli", "local", "--port", str(port), "--site-dir", str(work / "site")]
+    # No schedules: a reminder run at 08:00 Beijing time would put digests into the outbox the
+    # tests read (infra/local/schedules.py is tested on its own, with a clock of its own).
+    command = [sys.executable, "-m", "zhtj.cli", "local", "--port", str(port), "--site-dir", str(work / "site"),
+               "--no-schedules"]
     if not build_site:
         command.append("--no-build")
     with log_path.open("w", encoding="utf-8") as log:  # the child keeps its own copy of the descriptor

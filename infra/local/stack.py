@@ -1,5 +1,6 @@
 """The whole system on one machine: embedded AWS (moto server on loopback), the resources of
-template.yaml, demo data, the built site + API + outbox on one port, and the SQS pumps."""
+template.yaml, demo data, the built site + API + outbox on one port, the SQS and stream pumps and
+the schedules (ScheduleV2 events)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from infra.local.front import Front, JwtAuthorizer, load_handler
 from infra.local.moto_fidelity import make_dynamodb_writes_atomic
 from infra.local.pump import PumpThread, SqsPump
 from infra.local.resources import LocalResources, create_resources
+from infra.local.schedules import SchedulePump, ScheduleTrigger, schedule_triggers
 from infra.local.template import REPO_ROOT, api_routes, load_template, queue_triggers
 from infra.site_generators.allocation import publish_demo
 
@@ -84,11 +86,13 @@ class LocalStack:
     build: bool = True
     demo: bool = True
     retry_delay_s: int = 1
+    schedules: bool = True  # run template.yaml's ScheduleV2 events (infra/local/schedules.py)
     resources: LocalResources | None = None
     accounts: list[DemoAccount] = field(default_factory=list)
     _moto: Any = None
     _front: Front | None = None
     _pumps: list[PumpThread] = field(default_factory=list)
+    scheduled: list[ScheduleTrigger] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -129,7 +133,9 @@ class LocalStack:
 
         # Import every handler once, before the front's and the pumps' threads start: two
         # threads importing Powertools at the same moment can see a half-initialised module.
-        for handler in {r.handler for r in api_routes(template)} | {t.handler for t in queue_triggers(template)}:
+        scheduled = schedule_triggers(template) if self.schedules else []
+        for handler in ({r.handler for r in api_routes(template)} | {t.handler for t in queue_triggers(template)}
+                        | {t.handler for t in scheduled}):
             load_handler(handler)
         pool_id = self.resources.physical("UserPool")
         self._front = Front(
@@ -156,6 +162,11 @@ class LocalStack:
         from infra.local.stream_pump import start_stream_pumps  # the figures consumer (DynamoDB stream)
 
         self._pumps += start_stream_pumps(session, template, self.resources, endpoint_url=self.aws_url)
+        for schedule in scheduled:
+            timer = SchedulePump(schedule)
+            timer.start()
+            self._pumps.append(timer)
+        self.scheduled = scheduled
         return self
 
     def stop(self) -> None:
@@ -183,6 +194,8 @@ class LocalStack:
             f"{r.attribute('UploadDeadLetterQueue', 'QueueName')}",
             f"  用户池         {r.physical('UserPool')}",
         ]
+        if self.scheduled:
+            lines.append("  定时任务       " + "；".join(f"{t.function} {t.expression}" for t in self.scheduled))
         if self.accounts:
             lines.append(f"  演示账号（密码均为 {DEMO_PASSWORD}）：")
             lines += [f"    {a.username:<10} {a.description}" for a in self.accounts]

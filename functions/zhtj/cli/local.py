@@ -19,6 +19,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-build", action="store_true", help="不重新构建网站（使用已有的 build/site）")
     parser.add_argument("--no-demo", action="store_true", help="不载入演示数据和演示账号")
     parser.add_argument("--site-dir", type=Path, default=None, help="网站构建目录（默认 build/site）")
+    parser.add_argument("--no-schedules", action="store_true",
+                        help="不运行定时任务（每天的提醒摘要、每10分钟的审批结果补发）；测试用，发件箱只含测试自己触发的邮件")
     parser.set_defaults(run=run)
 
 
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from infra.local.stack import LocalStack, run_forever
 
     stack = LocalStack(host=args.host, port=args.port, aws_port=args.aws_port, build=not args.no_build,
-                       demo=not args.no_demo)
+                       demo=not args.no_demo, schedules=not args.no_schedules)
     if args.site_dir:
         stack.site_dir = args.site_dir
     return run_forever(stack)
