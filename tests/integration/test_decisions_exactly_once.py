@@ -208,7 +208,9 @@ def child(server: Server, container: Container, token: str, kill_before: int | N
     env = {**os.environ, **container.settings.as_environ(), **LOCAL_CREDENTIALS,
            "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}"}
     command = [sys.executable, "-m", "tests.integration.decision_process", "--table", container.settings.table_name,
-               "--token", token, "--last-four", NUMBER[-4:]]
+               # "=": a token is URL-safe base64 and may begin with "-", which argparse would
+               # take for an option (a CI run failed on one such token).
+               f"--token={token}", "--last-four", NUMBER[-4:]]
     if kill_before is not None:
         command += ["--kill-before", str(kill_before)]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
