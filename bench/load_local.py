@@ -23,8 +23,8 @@ logic) and the figures API shows every school's members; every quota's ``used`` 
 members stored under it per (organisation, domain, year) and ``remaining`` the rest; no number
 is used twice (members, claims, the segments' used sets); every decision is recorded once
 (state, the version's decision, one audit entry, no pending item, one 200 per link); every
-token was consumed once, with its follow-up done, and every uploader admin got one outcome
-e-mail per member. Exits 1 when a check fails.
+token was consumed once, with its follow-up done and off the sweeper's list, and every
+uploader admin got one outcome e-mail per member. Exits 1 when a check fails.
 
     .venv/bin/python bench/load_local.py [--admins 20] [--rows 3] [--deciders 8]
 
@@ -438,8 +438,9 @@ def check(load: Load, container: Any, settle_s: float) -> Checks:
     for digest, link in links.items():
         used = digest in hashes
         state = (bool(link.get("consumed_at")), link.get("consumed_decision"), bool(link.get("followup_due")),
-                 bool(link.get("claim_id")), bool(link.get("followed_up_at")))
-        if state != ((True, "approved", False, False, True) if used else (False, None, False, False, False)):
+                 bool(link.get("claim_id")), bool(link.get("followed_up_at")), "gsi1pk" in link)
+        done = (True, "approved", False, False, True, False)  # … and off the sweeper's list (gsi1 FOLLOWUPS)
+        if state != (done if used else (False, None, False, False, False, False)):
             problems.append(f"link of {ours[str(link['member_id'])]['name']} (used: {used}): {state}")
     outcome: Counter[tuple[tuple[str, ...], str]] = Counter()
     for message in requests.get(f"{load.stack.url}/outbox/messages.json", timeout=60).json()["messages"]:
@@ -448,7 +449,8 @@ def check(load: Load, container: Any, settle_s: float) -> Checks:
     uploader_of = {u.name(n): f"{u.uploader}@load.zhtj.local" for u in load.units for n in range(len(u.numbers))}
     problems += [f"{name}: {outcome[((uploader_of[name],), name)]} outcome e-mails" for name in names
                  if outcome[((uploader_of[name],), name)] != 1]
-    checks.check(f"every token consumed once, its follow-up done ({len(hashes)} links), one outcome e-mail each",
+    checks.check(f"every token consumed once, its follow-up done and unlisted ({len(hashes)} links), "
+                 "one outcome e-mail each",
                  problems)
     return checks
 
