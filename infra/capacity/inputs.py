@@ -62,9 +62,10 @@ INPUTS: Final[dict[str, Input]] = {
     "page_assets_bytes": Input(65_328, "bytes gzip / first load", "measured",
                                "CSS and JS that console/index.html loads, gzip (infra.capacity.model --measure-site)"),
     # ---------------------------------------------------------------- derived
-    "archive_write_units": Input(20.0, "WRU / member (upload → decision)", "derived",
+    "archive_write_units": Input(22.0, "WRU / member (upload → decision)", "derived",
                                  "upload record 1; worker: archive version 1, member state 3 (item + 2 GSIs), "
-                                 "pending decision 2, audit 1; decision transaction ×2: member 3, pending 2, audit 1"),
+                                 "pending decision 2, audit 1; decision transaction ×2: member 3, pending 2, audit 1; "
+                                 "the follow-up's entry in the sweeper's list (gsi1 FOLLOWUPS) written and removed 2"),
     "figures_write_units": Input(9.6, "WRU / member", "derived",
                                  "3 member-item changes (entry, upload, decision) × (watermark 1 + 6 counters ÷ "
                                  "10 records a batch) × 2 (TransactWriteItems)"),
@@ -72,7 +73,7 @@ INPUTS: Final[dict[str, Input]] = {
                                      "member ≈ 1 KB ×3 (table + 2 GSIs, ALL), claim, archive version, audit entries"),
     "worker_memory_gb": Input(1.0, "GB", "derived", "template.yaml UploadWorkerFunction MemorySize 1024"),
     "api_memory_gb": Input(0.5, "GB", "derived", "template.yaml Globals MemorySize 512"),
-    "alarms": Input(15, "alarms", "derived", "the AWS::CloudWatch::Alarm resources in template.yaml"),
+    "alarms": Input(17, "alarms", "derived", "the AWS::CloudWatch::Alarm resources in template.yaml"),
     # ---------------------------------------------------------------- assumed
     "api_requests_per_member": Input(20, "API requests / member", "assumed",
                                      "entry or its share of an import (with polling), upload ticket, approval "
