@@ -8,14 +8,11 @@
 // 与邮件链接共用同一套审批规则：谁先审批谁生效，另一方会被告知“已处理”。
 
 import { get, post } from "./api.js";
-import { formatTime as when, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { formatTime as when, h, pageParts, param, setStatus, showPageError, startConsolePage } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 import { pdfViewerMarkup, showPdf } from "./pdf-view.js";
 
-const root = document.getElementById("approvals");
-const status = document.getElementById("approvals-status");
-const view = document.getElementById("approvals-view");
-const problem = document.getElementById("approvals-error");
+const { root, status, problem, view } = pageParts("approvals");
 const filter = document.getElementById("approvals-filter");
 const list = document.getElementById("pending-list");
 const empty = document.getElementById("pending-empty");

@@ -9,16 +9,14 @@
 // - 链接失效（已处理、已过期、已被新上传的档案替代、无效、已锁定）时显示原因，不显示团员信息。
 
 import { api, ApiError } from "./api.js";
-import { h, setStatus } from "./common.js";
+import { h, pageParts, setStatus } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 import { showPdf } from "./pdf-view.js";
 
 const TOKEN_KEY = "zhtj.approve.token";
 const TOKEN_PATTERN = /(?:^#|[#&])t=([A-Za-z0-9_-]{43})(?:&|$)/;
 
-const root = document.getElementById("approve");
-const status = document.getElementById("approve-status");
-const view = document.getElementById("approve-view");
+const { root, status, view } = pageParts("approve");
 const refused = document.getElementById("approve-refused");
 const done = document.getElementById("approve-done");
 const approveForm = document.getElementById("approve-form");

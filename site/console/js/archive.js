@@ -11,7 +11,17 @@
 //    上级团委同意后才能上传一次新的档案，走同样的流程（操作指引 4.5）。每一版都保留，列在“档案版本”里。
 
 import { get, post } from "./api.js";
-import { consoleUrl, formatTime, h, labelCells, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import {
+  consoleUrl,
+  formatTime,
+  h,
+  labelCells,
+  pageParts,
+  param,
+  setStatus,
+  showPageError,
+  startConsolePage,
+} from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 import { ARCHIVE_MAX_BYTES } from "./member-rules.js";
 import { progressDisplay, uploadTo } from "./upload.js";
@@ -26,10 +36,7 @@ const PENDING = "待审批";
 const CERTIFIED = "团员身份已认证";
 const REJECTED = "认证不通过";
 
-const root = document.getElementById("archive");
-const status = document.getElementById("archive-status");
-const problem = document.getElementById("archive-error");
-const view = document.getElementById("archive-view");
+const { root, status, problem, view } = pageParts("archive");
 const verdict = document.getElementById("archive-verdict");
 const uploadSection = document.getElementById("archive-upload");
 const uploadForm = document.getElementById("archive-upload-form");

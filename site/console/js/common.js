@@ -152,6 +152,15 @@ export function formatTime(iso) {
   return iso ? new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : "";
 }
 
+/**
+ * 控制台页面的固定部分，按页面的 id 约定取出：#{id}（data-state 所在的根元素）、#{id}-status（加载中的
+ * 状态文字）、#{id}-error（整页错误）、#{id}-view（页面内容）。页面没有的部分为 null。
+ */
+export function pageParts(id) {
+  const part = (suffix) => document.getElementById(`${id}${suffix}`);
+  return { root: part(""), status: part("-status"), problem: part("-error"), view: part("-view") };
+}
+
 /** 把一个状态文字写进 role="status" 的元素（读屏软件会读出，不打断用户）。 */
 export function setStatus(element, text) {
   if (!element) return;

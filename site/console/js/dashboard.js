@@ -2,13 +2,21 @@
 // 的名称、类别、层级路径（面包屑）和下级组织列表。
 
 import { get } from "./api.js";
-import { consoleUrl, describeOrg, h, param, setStatus, showBanner, showPageError, startConsolePage } from "./common.js";
+import {
+  consoleUrl,
+  describeOrg,
+  h,
+  pageParts,
+  param,
+  setStatus,
+  showBanner,
+  showPageError,
+  startConsolePage,
+} from "./common.js";
 import { allowedChildKinds } from "./org-rules.js";
 
-const root = document.getElementById("dashboard");
-const status = document.getElementById("dashboard-status");
+const { root, status, problem } = pageParts("dashboard");
 const view = document.getElementById("dashboard-org");
-const problem = document.getElementById("dashboard-error");
 
 const orgPath = (id) => `orgs/${encodeURIComponent(id)}`;
 

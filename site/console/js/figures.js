@@ -7,16 +7,13 @@
 // 所有数字都来自计数器（由表的 DynamoDB 流维护），不扫描团员。
 
 import { get } from "./api.js";
-import { consoleUrl, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { consoleUrl, h, pageParts, param, setStatus, showPageError, startConsolePage } from "./common.js";
 
 const DEFAULT_YEAR = "2023";
 // The SVG namespace, taken from an empty <svg> in the page (the HTML parser puts it there).
 const SVG = document.getElementById("figures-svg-ns").namespaceURI;
 
-const root = document.getElementById("figures");
-const status = document.getElementById("figures-status");
-const problem = document.getElementById("figures-error");
-const view = document.getElementById("figures-view");
+const { root, status, problem, view } = pageParts("figures");
 
 const pct = (value) => (value === null || value === undefined ? "—" : `${value}%`);
 const fmt = (count) => Number(count).toLocaleString("zh-CN");

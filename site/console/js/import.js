@@ -7,17 +7,14 @@
 // 任务编号写进地址栏（?job=），刷新页面会接着显示同一个任务。
 
 import { get, post } from "./api.js";
-import { describeOrg, h, param, showPageError, startOrgPage } from "./common.js";
+import { describeOrg, h, pageParts, param, showPageError, startOrgPage } from "./common.js";
 import { createFormErrors, guardSubmit } from "./forms.js";
 import { progressDisplay, uploadTo } from "./upload.js";
 
 const EXTENSIONS = [".xlsx", ".xls", ".csv"];
 const POLL_MS = 1000;
 
-const root = document.getElementById("import");
-const status = document.getElementById("import-status");
-const problem = document.getElementById("import-error");
-const view = document.getElementById("import-view");
+const { root, status, problem, view } = pageParts("import");
 const form = document.getElementById("import-form");
 const fileInput = form.elements.namedItem("file");
 const progress = document.getElementById("import-progress");

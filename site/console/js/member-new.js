@@ -7,7 +7,7 @@
 // 号段、手机号码……）由接口一次全部列出（422 entry_rejected 的 errors），逐项显示在摘要和字段旁。
 
 import { get, post } from "./api.js";
-import { consoleUrl, describeOrg, h, startOrgPage } from "./common.js";
+import { consoleUrl, describeOrg, h, pageParts, startOrgPage } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 import { MEMBER_FIELDS } from "./member-rules.js";
 
@@ -16,10 +16,7 @@ const BRANCH = "团支部";
 const GENERAL_BRANCH = "团总支";
 const NOT_STUDYING = "不在读";
 
-const root = document.getElementById("member-new");
-const status = document.getElementById("member-new-status");
-const problem = document.getElementById("member-new-error");
-const view = document.getElementById("member-new-view");
+const { root, status, problem, view } = pageParts("member-new");
 const form = document.getElementById("member-new-form");
 const success = document.getElementById("member-new-success");
 const branchSelect = form.elements.namedItem(BRANCH_FIELD);

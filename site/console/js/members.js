@@ -6,13 +6,10 @@
 // 结果表格里的身份证号码是接口返回的部分号码（列表会被截图、打印），每行链接到该团员的档案页。
 
 import { post } from "./api.js";
-import { consoleUrl, h, labelCells, setStatus, startOrgPage } from "./common.js";
+import { consoleUrl, h, labelCells, pageParts, setStatus, startOrgPage } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 
-const root = document.getElementById("members");
-const status = document.getElementById("members-status");
-const problem = document.getElementById("members-error");
-const view = document.getElementById("members-view");
+const { root, status, problem, view } = pageParts("members");
 const form = document.getElementById("members-form");
 const results = document.getElementById("members-results");
 const title = document.getElementById("members-results-title");

@@ -3,7 +3,7 @@
 // 其余规则（重名、类别是否允许等）由接口判断，错误同样按字段显示。
 
 import { post } from "./api.js";
-import { consoleUrl, describeOrg, h, startOrgPage } from "./common.js";
+import { consoleUrl, describeOrg, h, pageParts, startOrgPage } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 import {
   allowedChildKinds,
@@ -13,9 +13,7 @@ import {
   SHORT_NAME_MAX_LENGTH,
 } from "./org-rules.js";
 
-const root = document.getElementById("org-new");
-const status = document.getElementById("org-new-status");
-const problem = document.getElementById("org-new-error");
+const { root, status, problem } = pageParts("org-new");
 const form = document.getElementById("org-new-form");
 const success = document.getElementById("org-new-success");
 const kindSelect = form.elements.namedItem("kind");

@@ -7,7 +7,7 @@
 // 名额不足、编号已使用等规则由接口判断，错误按 GOV.UK 的错误模式显示在表单上。
 
 import { api, get } from "./api.js";
-import { consoleUrl, describeOrg, h, param, setStatus, showPageError, startConsolePage } from "./common.js";
+import { consoleUrl, describeOrg, h, pageParts, param, setStatus, showPageError, startConsolePage } from "./common.js";
 import { createFormErrors, errorsFromApi, guardSubmit, valueOf } from "./forms.js";
 
 // 本站收录的通知是2023年的（团苏组字〔2023〕2号），演示数据也是2023年的。
@@ -16,10 +16,7 @@ const MIN_YEAR = 2000;
 const MAX_YEAR = 2099;
 const MAX_QUOTA = 999999;
 
-const root = document.getElementById("plan");
-const status = document.getElementById("plan-status");
-const problem = document.getElementById("plan-error");
-const view = document.getElementById("plan-view");
+const { root, status, problem, view } = pageParts("plan");
 const domainsBox = document.getElementById("plan-domains");
 const success = document.getElementById("plan-success");
 const yearForm = document.getElementById("plan-year-form");
