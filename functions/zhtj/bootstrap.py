@@ -18,7 +18,8 @@ from zhtj.adapters.dynamodb_distribution import DynamoDistribution
 from zhtj.adapters.s3 import S3ArchiveFiles
 from zhtj.adapters.ses import SesMailer
 from zhtj.adapters.site_bucket import SiteBucket
-from zhtj.services.approvals import ApprovalMail
+from zhtj.services.approvals import ApprovalMail, LinkContext
+from zhtj.services.archives import NO_EVENTS
 from zhtj.settings import Settings
 
 
@@ -64,6 +65,17 @@ def build(settings: Settings | None = None, *, environ: Mapping[str, str] | None
                                     orgs=store, site_origin=settings.site_origin,
                                     link_days=settings.approval_link_days),
     )
+
+
+def link_context(container: Container) -> LinkContext:
+    """What the e-mailed link's use cases need — for its routes, the follow-up sweeper and the
+    tests that act as either. The archive events are passed as they are: the service logs a
+    failed outcome e-mail itself and keeps it due for a retry (a stand-in container without
+    them sends nothing)."""
+    return LinkContext(links=container.approval_links, directory=container.directory, ledger=container.archives,
+                       files=container.archive_files,
+                       events=getattr(container, "archive_events", None) or NO_EVENTS,
+                       url_ttl_seconds=int(container.settings.url_ttl_seconds))
 
 
 _container: Container | None = None

@@ -40,17 +40,13 @@ class ScheduleTrigger:
     timezone: str
     input: str | None
 
-    def first_due(self, started: datetime) -> datetime:
+    def next_due(self, after: datetime) -> datetime:
+        """The first run after ``after``: the stack's start (a new schedule's first run comes one
+        period later, as on AWS) or the previous run."""
         rate = _RATE.fullmatch(self.expression)
         if rate:
-            return started + self._period(rate)
-        return self._next_daily(started)
-
-    def next_due(self, due: datetime) -> datetime:
-        rate = _RATE.fullmatch(self.expression)
-        if rate:
-            return due + self._period(rate)
-        return self._next_daily(due)
+            return after + self._period(rate)
+        return self._next_daily(after)
 
     def event(self, due: datetime) -> dict[str, Any]:
         if self.input is None:
@@ -103,7 +99,7 @@ class SchedulePump(PumpThread):
         self.trigger = trigger
         self.clock = clock
         self.stats = PumpStats()
-        self.due = trigger.first_due(clock())
+        self.due = trigger.next_due(clock())
 
     def poll_once(self) -> int:
         """Run the function if its time has come; returns the number of runs (0 or 1)."""

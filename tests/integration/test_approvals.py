@@ -20,6 +20,7 @@ from infra.local.stack import ses_outbox
 from infra.local.template import ApiRoute, load_template, queue_triggers
 from tests.integration.conftest import client
 from tests.unit.readers import pdf_corpus
+from zhtj import bootstrap
 from zhtj.bootstrap import Container
 from zhtj.domain.errors import TransitionNotAllowed
 from zhtj.domain.glossary import Industry, OrgKind, Role
@@ -79,10 +80,7 @@ class World:
         return item
 
     def ctx(self) -> approvals.LinkContext:
-        c = self.container
-        return approvals.LinkContext(links=c.approval_links, directory=c.directory, ledger=c.archives,
-                                     files=c.archive_files, events=c.archive_events,
-                                     url_ttl_seconds=c.settings.url_ttl_seconds)
+        return bootstrap.link_context(self.container)
 
 
 def mails(to: str | None = None, subject: str = "") -> list[dict[str, Any]]:
@@ -454,16 +452,17 @@ def test_a_held_link_is_waited_for_then_reported(world: World, monkeypatch: pyte
     assert done["archive_state"] == "团员身份已认证"
 
 
-def _throttle_outcome_mails(events: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """SES refuses every outcome e-mail (审批结果) from now on; returns the real send."""
+def _fail_outcome_mails(events: Any, monkeypatch: pytest.MonkeyPatch, failure: BaseException) -> Any:
+    """Every outcome e-mail (审批结果) raises ``failure`` from now on — SES refusing it, or the
+    process dying there (_Killed); other mail goes out. Returns the real send."""
     real = events.mailer.send
 
-    def throttled(to: str, message: Any) -> str:
+    def failing(to: str, message: Any) -> str:
         if "审批结果" in message.subject:
-            raise RuntimeError("SES throttled")
+            raise failure
         return real(to, message)
 
-    monkeypatch.setattr(events.mailer, "send", throttled)
+    monkeypatch.setattr(events.mailer, "send", failing)
     return real
 
 
@@ -473,7 +472,7 @@ def test_an_outcome_email_that_failed_is_sent_by_a_retry_of_the_link(world: Worl
     world.upload(member_id, "202332000246")
     token = link_for(world)
     events = world.container.archive_events
-    real = _throttle_outcome_mails(events, monkeypatch)
+    real = _fail_outcome_mails(events, monkeypatch, RuntimeError("SES throttled"))
     done = approvals.decide_by_link(token, approve=True, reason=None, last_four="0246", ctx=world.ctx(),
                                     now=datetime.now(UTC))
     assert done["archive_state"] == "团员身份已认证"  # the decision stands; the e-mail is still due
@@ -522,16 +521,11 @@ def test_a_console_decision_killed_after_its_transaction_is_finished_by_the_retr
     before = _outcome_mails()
     real_send, real_finish = events.mailer.send, ledger.finish_follow_up
 
-    def dying_send(to: str, message: Any) -> str:
-        if "审批结果" in message.subject:
-            raise _Killed()
-        return real_send(to, message)
-
     def dying_finish(*args: Any, **kwargs: Any) -> None:
         raise _Killed()
 
     if dies_at.startswith("first"):
-        monkeypatch.setattr(events.mailer, "send", dying_send)
+        _fail_outcome_mails(events, monkeypatch, _Killed())
     else:
         monkeypatch.setattr(ledger, "finish_follow_up", dying_finish)
     now = datetime.now(UTC)
@@ -565,7 +559,7 @@ def test_a_console_outcome_email_that_failed_is_sent_by_the_next_try(world: Worl
     world.upload(member_id, "202332000249")
     events = world.container.archive_events
     before = len(mails(subject="审批结果"))
-    real = _throttle_outcome_mails(events, monkeypatch)
+    real = _fail_outcome_mails(events, monkeypatch, RuntimeError("SES throttled"))
     assert _console_decide(world, member_id, datetime.now(UTC))["archive_state"] == "团员身份已认证"
     assert len(mails(subject="审批结果")) == before  # the decision stands; the e-mail is still due
     monkeypatch.setattr(events.mailer, "send", real)
@@ -583,19 +577,6 @@ def _all_listed(world: World) -> list[Any]:
     return world.container.archives.due_follow_ups(decided_after="0", decided_before="9", limit=1000)
 
 
-def _dies_at_the_outcome_mail(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
-    events = world.container.archive_events
-    real = events.mailer.send
-
-    def dying(to: str, message: Any) -> str:
-        if "审批结果" in message.subject:
-            raise _Killed()
-        return real(to, message)
-
-    monkeypatch.setattr(events.mailer, "send", dying)
-    return real
-
-
 def test_a_link_decision_no_one_retries_is_told_by_the_sweeper(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """The approver's page died after the decision's transaction and the approver never taps
     again: the sweeper sends the outcome e-mail once GRACE has passed, once, and the follow-up
@@ -606,7 +587,7 @@ def test_a_link_decision_no_one_retries_is_told_by_the_sweeper(world: World, mon
     member_id = world.member("202332000250")
     world.upload(member_id, "202332000250")
     token = link_for(world)
-    real = _dies_at_the_outcome_mail(world, monkeypatch)
+    real = _fail_outcome_mails(world.container.archive_events, monkeypatch, _Killed())
     now = datetime.now(UTC)
     with pytest.raises(_Killed):
         approvals.decide_by_link(token, approve=True, reason=None, last_four="0250", ctx=world.ctx(), now=now)
@@ -634,7 +615,7 @@ def test_a_console_decision_left_due_is_told_by_the_sweeper_and_old_ones_are_lef
 
     member_id = world.member("202332000251")
     world.upload(member_id, "202332000251")
-    real = _dies_at_the_outcome_mail(world, monkeypatch)
+    real = _fail_outcome_mails(world.container.archive_events, monkeypatch, _Killed())
     now = datetime.now(UTC)
     with pytest.raises(_Killed):
         _console_decide(world, member_id, now)
@@ -705,7 +686,7 @@ def test_the_sweeper_needs_nothing_its_policy_does_not_allow(world: World, monke
     token = link_for(world)
     console_member = world.member("202332000255")
     world.upload(console_member, "202332000255")
-    real = _dies_at_the_outcome_mail(world, monkeypatch)
+    real = _fail_outcome_mails(world.container.archive_events, monkeypatch, _Killed())
     now = datetime.now(UTC)
     with pytest.raises(_Killed):
         approvals.decide_by_link(token, approve=True, reason=None, last_four="0254", ctx=world.ctx(), now=now)

@@ -232,9 +232,7 @@ def run(server: Server, seed: Seed, name: str, kill_before: int | None) -> Run:
         # The approver retries the same link, in another process (here: a fresh container), once
         # the dead attempt's lease has run out.
         fresh = bootstrap.build(container.settings)
-        ctx = approvals.LinkContext(links=fresh.approval_links, directory=fresh.directory, ledger=fresh.archives,
-                                    files=fresh.archive_files, events=fresh.archive_events,
-                                    url_ttl_seconds=fresh.settings.url_ttl_seconds)
+        ctx = bootstrap.link_context(fresh)
         later = datetime.now(UTC) + timedelta(seconds=approvals.CLAIM_LEASE_SECONDS + 1)
         try:
             approvals.decide_by_link(seed.token, approve=True, reason=None, last_four=NUMBER[-4:], ctx=ctx,

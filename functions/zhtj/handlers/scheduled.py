@@ -22,7 +22,7 @@ from typing import Any
 from zhtj import bootstrap
 from zhtj.handlers.logs import logger
 from zhtj.services import reminders
-from zhtj.services.approvals import BEIJING, LinkContext
+from zhtj.services.approvals import BEIJING
 from zhtj.services.follow_ups import SweepRun, sweep_follow_ups
 
 
@@ -55,10 +55,7 @@ def reminders_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def sweep(container: bootstrap.Container, now: datetime) -> SweepRun:
-    links = LinkContext(links=container.approval_links, directory=container.directory, ledger=container.archives,
-                        files=container.archive_files, events=container.archive_events,
-                        url_ttl_seconds=int(container.settings.url_ttl_seconds))
-    return sweep_follow_ups(due=container.archives, links=links, now=now)
+    return sweep_follow_ups(due=container.archives, links=bootstrap.link_context(container), now=now)
 
 
 def follow_ups_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

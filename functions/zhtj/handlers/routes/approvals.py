@@ -22,12 +22,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field, ValidationError
 
+from zhtj import bootstrap
 from zhtj.domain.archive import REASON_MAX_LENGTH
 from zhtj.domain.errors import DomainError
 from zhtj.handlers.http import RouteContext
 from zhtj.handlers.logs import logger
 from zhtj.services import approvals
-from zhtj.services.archives import NO_EVENTS
 from zhtj.services.errors import InvalidRequest
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -64,13 +64,7 @@ def register(ctx: RouteContext) -> None:
     app, container = ctx.app, ctx.container
 
     def link_context() -> approvals.LinkContext:
-        return approvals.LinkContext(
-            links=container.approval_links, directory=container.directory, ledger=container.archives,
-            files=container.archive_files,
-            # not wrapped: the service logs a failed outcome e-mail itself and keeps it due for a retry
-            events=getattr(container, "archive_events", None) or NO_EVENTS,
-            url_ttl_seconds=int(container.settings.url_ttl_seconds),
-        )
+        return bootstrap.link_context(container)
 
     def parse(model: type[LinkRequest]) -> LinkRequest:
         try:
